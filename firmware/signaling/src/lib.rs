@@ -1,0 +1,1 @@
+//! Sans-IO line signalling state machines: FXO loop start

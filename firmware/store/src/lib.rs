@@ -1,0 +1,1 @@
+//! Persistent store for config and call detail records (sled behind a trait)

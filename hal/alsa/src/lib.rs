@@ -1,0 +1,1 @@
+//! ALSA back-end: local headset or speaker as a line

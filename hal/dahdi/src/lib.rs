@@ -1,0 +1,1 @@
+//! DAHDI back-end: FXO channels through /dev/dahdi/channel ioctls

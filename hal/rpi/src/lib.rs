@@ -1,0 +1,1 @@
+//! Raspberry Pi GPIO (rppal), /dev/watchdog and systemd notify

@@ -1,0 +1,1 @@
+//! Simulated FXO card and central office for development and tests

@@ -1,0 +1,1 @@
+//! Field diagnostics: decode line captures
