@@ -1,1 +1,4 @@
-//! The yingda daemon
+//! The yingda daemon.
+#![forbid(unsafe_code)]
+
+pub mod config;
