@@ -2,3 +2,5 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod demo_flow;
+pub mod prompts;
