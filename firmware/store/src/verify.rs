@@ -121,8 +121,8 @@ pub fn synthetic_cdr(id: CallId, start_ms: i64) -> Cdr {
         caller: (n % 5 != 0).then(|| format!("1380013{:04}", n % 10_000)),
         called: Some(format!("8{:03}", n % 1000)),
         start_ms,
-        answer_ms: answered.then_some(start_ms + 3_000),
-        end_ms: start_ms + 60_000,
+        answer_ms: answered.then_some(start_ms.saturating_add(3_000)),
+        end_ms: start_ms.saturating_add(60_000),
         cause: DisconnectCause::ALL[(n % DisconnectCause::ALL.len() as u64) as usize],
         digits: n.to_string(),
         events: vec![
