@@ -20,6 +20,39 @@
 //!   lose the last half second of acknowledged writes. That is why every write flushes.
 //! * A CDR and its time-index entry are written in one sled transaction, so a crash never
 //!   leaves one without the other.
+//! * The crash test proves survival of a process kill at any instant. Power loss also
+//!   depends on the fsync inside sled's `flush()` and on the medium honouring it; a kill
+//!   cannot test that, a bench rig with power cuts can.
+//!
+//! # Example
+//!
+//! ```
+//! use yingda_store::{Cdr, ConfigExt, Direction, DisconnectCause, SledStore, Store};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let store = SledStore::open(dir.path().join("store"))?;
+//! store.put_config_value("lines", &[1, 2, 3])?;
+//! let id = store.next_call_id()?;
+//! store.put_cdr(&Cdr {
+//!     id,
+//!     channel: 1,
+//!     direction: Direction::Inbound,
+//!     caller: Some("13800138000".into()),
+//!     called: None,
+//!     start_ms: 1_700_000_000_000,
+//!     answer_ms: Some(1_700_000_003_000),
+//!     end_ms: 1_700_000_060_000,
+//!     cause: DisconnectCause::FarEndBusyTone,
+//!     digits: "1".into(),
+//!     events: vec![],
+//! })?; // on disk once this returns
+//! let recent = store.list_cdrs(1_699_999_000_000..1_700_001_000_000, 50)?;
+//! assert_eq!(recent.cdrs[0].id, id);
+//! assert_eq!(store.get_config_value::<Vec<u32>>("lines")?, Some(vec![1, 2, 3]));
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Format
 //!
@@ -87,7 +120,9 @@ pub trait Store: Send + Sync {
     /// The CDR with this id, if any. A record that does not decode is an error.
     fn get_cdr(&self, id: CallId) -> Result<Option<Cdr>>;
     /// CDRs whose `start_ms` lies in `start` (start inclusive, end exclusive), newest
-    /// first, at most `limit` entries (good and corrupt together).
+    /// first, at most `limit` entries (good and corrupt together). An empty or reversed
+    /// range gives an empty page. (A record starting at exactly `i64::MAX` is reachable only
+    /// by id.)
     fn list_cdrs(&self, start: Range<i64>, limit: usize) -> Result<CdrPage>;
     /// The number of stored CDRs (including any that do not decode). Linear in the count.
     fn cdr_count(&self) -> Result<usize>;

@@ -3,7 +3,7 @@
 //! Usage: `yingda-store-crashtest <db-dir> [threads]`
 //!
 //! Each writer thread repeatedly allocates a call id, stores
-//! [`synthetic_cdr`](yingda_store::verify::synthetic_cdr) for it, and only after `put_cdr`
+//! [`synthetic_cdr`] for it, and only after `put_cdr`
 //! returned prints the id on its own line. Every 8th record it also stores the id as config
 //! `crashtest/thread-<n>` and, after that returned, prints `config <n> <id>`. The parent
 //! (`tests/store_crash.rs`) kills the process with SIGKILL and checks that every printed
