@@ -8,7 +8,9 @@
 //! is built.
 #![forbid(unsafe_code)]
 
+pub mod dtmf;
 pub mod g711;
+pub mod goertzel;
 pub mod wav;
 
 pub use yingda_hal::Law;
