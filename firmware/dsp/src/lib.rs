@@ -8,7 +8,9 @@
 //! is built.
 #![forbid(unsafe_code)]
 
+pub mod callerid;
 pub mod dtmf;
+pub mod fsk;
 pub mod g711;
 pub mod goertzel;
 pub mod wav;
