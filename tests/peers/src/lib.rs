@@ -59,7 +59,10 @@ pub fn build(name: &str, cflags: &[&str], libs: &[&str]) -> PathBuf {
     if exe.exists() {
         return exe;
     }
-    let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per process and per call, so parallel test threads never share a temp file.
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = exe.with_extension(format!("tmp{}-{seq}", std::process::id()));
     let out = Command::new("cc")
         .args(["-O2", "-Wall", "-o"])
         .arg(&tmp)
