@@ -10,6 +10,7 @@
 
 pub mod callerid;
 pub mod dtmf;
+pub mod dtmf_cid;
 pub mod fsk;
 pub mod g711;
 pub mod goertzel;
