@@ -338,7 +338,7 @@ impl Fxo {
             | State::TransferDialling { .. }
             | State::TransferAwaitAnswer { .. }
             | State::TransferRetrieve { .. } => {
-                self.end_call(
+                self.state = self.end_call(
                     now,
                     Report::Disconnected {
                         cause: Cause::LocalHangup,
@@ -350,7 +350,7 @@ impl Fxo {
             | State::BlindDialWait { .. }
             | State::Dialling { .. }
             | State::AwaitAnswer { .. } => {
-                self.end_call(
+                self.state = self.end_call(
                     now,
                     Report::OutboundFailed {
                         reason: Cause::Cancelled,
@@ -488,14 +488,14 @@ impl Fxo {
         }
     }
 
-    fn enter_idle(&mut self) {
+    fn enter_idle(&mut self) -> State {
         self.cid = None;
-        self.state = State::Idle { cid_until: None };
         self.arm_idle();
+        State::Idle { cid_until: None }
     }
 
     /// Hang up, silence the detectors, tell the app, and guard the line.
-    fn end_call(&mut self, now: Millis, report: Report) {
+    fn end_call(&mut self, now: Millis, report: Report) -> State {
         if self.off_hook {
             self.set_hook(HookCommand::OnHook);
         }
@@ -503,12 +503,12 @@ impl Fxo {
         self.stop_cid();
         self.cid = None;
         self.report(report);
-        self.state = State::Guard {
+        State::Guard {
             deadline: after(now, self.cfg.onhook_guard_ms),
-        };
+        }
     }
 
-    fn enter_out_of_service(&mut self, report: Option<Report>) {
+    fn enter_out_of_service(&mut self, report: Option<Report>) -> State {
         if self.off_hook {
             self.set_hook(HookCommand::OnHook);
         }
@@ -519,14 +519,14 @@ impl Fxo {
             self.report(r);
         }
         self.report(Report::OutOfService);
-        self.state = State::OutOfService;
+        State::OutOfService
     }
 
     fn send_digits(&mut self, digits: Digits) {
         self.push(Action::SendDigits(digits));
     }
 
-    fn answer(&mut self) {
+    fn answer(&mut self) -> State {
         self.stop_cid();
         self.set_hook(HookCommand::OffHook);
         if self.cfg.busydetect {
@@ -535,27 +535,30 @@ impl Fxo {
         let caller_id = self.cid.take();
         self.report(Report::Incoming { caller_id });
         self.report(Report::Answered);
-        self.state = State::Connected;
+        State::Connected
     }
 
-    /// Answer if enough rings were heard and caller ID had its chance.
-    fn maybe_answer(&mut self, rings: u8) {
+    /// Answer if enough rings were heard and caller ID had its chance; otherwise stay in
+    /// `ringing`.
+    fn maybe_answer(&mut self, ringing: State, rings: u8) -> State {
         let waiting_for_cid = self.cid_between_rings() && self.cid.is_none() && rings < 2;
         if rings >= self.cfg.answer_after_rings && !waiting_for_cid {
-            self.answer();
+            self.answer()
+        } else {
+            ringing
         }
     }
 
-    fn outbound_connected(&mut self) {
+    fn outbound_connected(&mut self) -> State {
         self.settle_progress_for_call();
         self.report(Report::OutboundConnected);
-        self.state = State::Connected;
+        State::Connected
     }
 
     /// Glare: an incoming call rang while we seized the line. We are off hook, so the
     /// exchange has connected the caller to us: the outbound attempt fails and the line
     /// carries on as an answered inbound call.
-    fn glare(&mut self) {
+    fn glare(&mut self) -> State {
         self.report(Report::OutboundFailed {
             reason: Cause::Glare,
         });
@@ -563,11 +566,11 @@ impl Fxo {
         self.cid = None;
         self.report(Report::Incoming { caller_id: None });
         self.report(Report::Answered);
-        self.state = State::Connected;
+        State::Connected
     }
 
-    fn after_flash(&mut self, now: Millis, ext: Digits) {
-        self.state = if self.cfg.transfer_wait_dialtone {
+    fn after_flash(&self, now: Millis, ext: Digits) -> State {
+        if self.cfg.transfer_wait_dialtone {
             State::TransferAwaitDialTone {
                 ext,
                 deadline: after(now, self.cfg.dialtone_timeout_ms),
@@ -577,29 +580,29 @@ impl Fxo {
                 ext,
                 deadline: after(now, self.cfg.transfer_pause_ms),
             }
-        };
+        }
     }
 
-    fn transfer_dial(&mut self, now: Millis, ext: Digits) {
+    fn transfer_dial(&mut self, now: Millis, ext: Digits) -> State {
         self.send_digits(ext);
-        self.state = State::TransferDialling {
+        State::TransferDialling {
             deadline: after(now, self.cfg.digits_timeout_ms),
-        };
+        }
     }
 
     /// Flash again to get the caller back from the PBX.
-    fn retrieve(&mut self, now: Millis, reason: Cause) {
+    fn retrieve(&mut self, now: Millis, reason: Cause) -> State {
         self.set_hook(HookCommand::Flash);
-        self.state = State::TransferRetrieve {
+        State::TransferRetrieve {
             reason,
             deadline: self.flash_deadline(now),
-        };
+        }
     }
 
-    fn retrieved(&mut self, reason: Cause) {
+    fn retrieved(&mut self, reason: Cause) -> State {
         self.settle_progress_for_call();
         self.report(Report::TransferFailed { reason });
-        self.state = State::Connected;
+        State::Connected
     }
 
     // ----- timers --------------------------------------------------------------------------
@@ -614,20 +617,15 @@ impl Fxo {
     }
 
     fn on_timeout(&mut self, now: Millis) {
-        let state = mem::replace(&mut self.state, State::OutOfService);
-        match state {
-            State::Idle { .. } => {
-                // Pre-ring caller ID went stale: no ring followed.
-                self.cid = None;
-                self.state = State::Idle { cid_until: None };
-                self.arm_idle();
-            }
+        self.state = match self.state.clone() {
+            // Pre-ring caller ID went stale: no ring followed.
+            State::Idle { .. } => self.enter_idle(),
             State::Ringing { .. } => {
                 self.stop_cid();
                 self.report(Report::Disconnected {
                     cause: Cause::Abandoned,
                 });
-                self.enter_idle();
+                self.enter_idle()
             }
             State::AwaitDialTone { .. } => self.end_call(
                 now,
@@ -637,9 +635,9 @@ impl Fxo {
             ),
             State::BlindDialWait { number, .. } => {
                 self.send_digits(number);
-                self.state = State::Dialling {
+                State::Dialling {
                     deadline: after(now, self.cfg.digits_timeout_ms),
-                };
+                }
             }
             State::Dialling { .. } => self.end_call(
                 now,
@@ -661,8 +659,8 @@ impl Fxo {
             State::TransferRetrieve { reason, .. } => self.retrieved(reason),
             State::Guard { .. } => self.enter_idle(),
             // No timer runs in these states; run_timers never gets here for them.
-            s @ (State::Connected | State::OutOfService) => self.state = s,
-        }
+            s @ (State::Connected | State::OutOfService) => s,
+        };
     }
 
     // ----- inputs --------------------------------------------------------------------------
@@ -673,14 +671,11 @@ impl Fxo {
             Input::Line(LineEvent::AlarmCleared) => {
                 if self.state == State::OutOfService {
                     self.report(Report::InService);
-                    self.enter_idle();
+                    self.state = self.enter_idle();
                 }
             }
             _ if self.state == State::OutOfService => {}
-            input => {
-                let state = mem::replace(&mut self.state, State::OutOfService);
-                self.state = self.on_input_in(now, state, input);
-            }
+            input => self.state = self.on_input_in(now, self.state.clone(), input),
         }
     }
 
@@ -705,35 +700,24 @@ impl Fxo {
                 reason: Cause::Alarm,
             }),
         };
-        self.enter_out_of_service(report);
+        self.state = self.enter_out_of_service(report);
     }
 
-    /// Handle `input` in `state` (already taken out of `self`); returns the next state.
-    /// Helpers that change state (`end_call`, `answer`, …) set `self.state`, so after one of
-    /// them the arm returns `self.state` unchanged via `keep`.
+    /// Handle `input` in `state` (a copy of `self.state`); returns the next state.
     fn on_input_in(&mut self, now: Millis, state: State, input: Input) -> State {
         use LineEvent::{HookComplete, LoopCurrentDrop, PolarityReversal, RingOff, RingOn};
-
-        // `self.state` holds a placeholder while we decide; helpers that change state
-        // write it, and we hand it back.
-        macro_rules! via {
-            ($e:expr) => {{
-                $e;
-                mem::replace(&mut self.state, State::OutOfService)
-            }};
-        }
 
         match (state, input) {
             // ----- idle -----
             (State::Idle { .. }, Input::Line(RingOn)) => {
                 self.stop_cid();
                 self.report(Report::Ringing { count: 1 });
-                self.state = State::Ringing {
+                let ringing = State::Ringing {
                     rings: 1,
                     ring_on: true,
                     deadline: after(now, self.cfg.ring_timeout_ms),
                 };
-                via!(self.maybe_answer(1))
+                self.maybe_answer(ringing, 1)
             }
             (State::Idle { cid_until }, Input::Line(PolarityReversal)) => {
                 if self.cfg.usecallerid && self.cfg.cidstart == CidStart::Polarity {
@@ -777,12 +761,12 @@ impl Fxo {
                     // The caller-ID window between rings 1 and 2 is over.
                     self.stop_cid();
                 }
-                self.state = State::Ringing {
+                let ringing = State::Ringing {
                     rings,
                     ring_on: true,
                     deadline: after(now, self.cfg.ring_timeout_ms),
                 };
-                via!(self.maybe_answer(rings))
+                self.maybe_answer(ringing, rings)
             }
             (
                 State::Ringing {
@@ -805,8 +789,7 @@ impl Fxo {
                 if self.cfg.usecallerid && self.cid.is_none() {
                     self.cid = Some(c);
                     self.stop_cid();
-                    self.state = state;
-                    via!(self.maybe_answer(rings))
+                    self.maybe_answer(state, rings)
                 } else {
                     state
                 }
@@ -815,30 +798,30 @@ impl Fxo {
             // ----- connected -----
             (State::Connected, Input::Progress(p)) if self.cfg.busydetect => {
                 match self.tone_failure(p) {
-                    Some(Cause::Busy) => via!(self.end_call(
+                    Some(Cause::Busy) => self.end_call(
                         now,
                         Report::Disconnected {
-                            cause: Cause::BusyTone
-                        }
-                    )),
-                    Some(cause) => via!(self.end_call(now, Report::Disconnected { cause })),
+                            cause: Cause::BusyTone,
+                        },
+                    ),
+                    Some(cause) => self.end_call(now, Report::Disconnected { cause }),
                     None => State::Connected,
                 }
             }
             (State::Connected, Input::Line(PolarityReversal))
                 if self.cfg.hanguponpolarityswitch =>
             {
-                via!(self.end_call(
+                self.end_call(
                     now,
                     Report::Disconnected {
-                        cause: Cause::PolarityReversal
-                    }
-                ))
+                        cause: Cause::PolarityReversal,
+                    },
+                )
             }
 
             // ----- outbound -----
             (State::AwaitDialTone { .. } | State::BlindDialWait { .. }, Input::Line(RingOn)) => {
-                via!(self.glare())
+                self.glare()
             }
             (State::AwaitDialTone { number, .. }, Input::Progress(Progress::DialTone)) => {
                 self.send_digits(number);
@@ -859,17 +842,17 @@ impl Fxo {
             (State::AwaitAnswer { .. }, Input::Progress(Progress::Voice))
                 if self.cfg.answeronvoice =>
             {
-                via!(self.outbound_connected())
+                self.outbound_connected()
             }
             (State::AwaitAnswer { ringback: true, .. }, Input::Progress(Progress::Silence))
                 if self.cfg.answeronvoice =>
             {
-                via!(self.outbound_connected())
+                self.outbound_connected()
             }
             (State::AwaitAnswer { .. }, Input::Line(PolarityReversal))
                 if self.cfg.answeronpolarityswitch =>
             {
-                via!(self.outbound_connected())
+                self.outbound_connected()
             }
             (
                 state @ (State::AwaitDialTone { .. }
@@ -878,16 +861,16 @@ impl Fxo {
                 | State::AwaitAnswer { .. }),
                 Input::Progress(p),
             ) => match self.tone_failure(p) {
-                Some(reason) => via!(self.end_call(now, Report::OutboundFailed { reason })),
+                Some(reason) => self.end_call(now, Report::OutboundFailed { reason }),
                 None => state,
             },
 
             // ----- transfer -----
             (State::TransferFlash { ext, .. }, Input::Line(HookComplete(HookCommand::Flash))) => {
-                via!(self.after_flash(now, ext))
+                self.after_flash(now, ext)
             }
             (State::TransferAwaitDialTone { ext, .. }, Input::Progress(Progress::DialTone)) => {
-                via!(self.transfer_dial(now, ext))
+                self.transfer_dial(now, ext)
             }
             (State::TransferDialling { .. }, Input::DigitsSent) => State::TransferAwaitAnswer {
                 ringback: false,
@@ -903,11 +886,11 @@ impl Fxo {
             | (
                 State::TransferAwaitAnswer { ringback: true, .. },
                 Input::Progress(Progress::Silence),
-            ) => via!(self.end_call(now, Report::TransferCompleted)),
+            ) => self.end_call(now, Report::TransferCompleted),
             (State::TransferAwaitAnswer { .. }, Input::Line(PolarityReversal))
                 if self.cfg.answeronpolarityswitch =>
             {
-                via!(self.end_call(now, Report::TransferCompleted))
+                self.end_call(now, Report::TransferCompleted)
             }
             (
                 state @ (State::TransferAwaitDialTone { .. }
@@ -916,13 +899,13 @@ impl Fxo {
                 | State::TransferAwaitAnswer { .. }),
                 Input::Progress(p),
             ) => match self.tone_failure(p) {
-                Some(reason) => via!(self.retrieve(now, reason)),
+                Some(reason) => self.retrieve(now, reason),
                 None => state,
             },
             (
                 State::TransferRetrieve { reason, .. },
                 Input::Line(HookComplete(HookCommand::Flash)),
-            ) => via!(self.retrieved(reason)),
+            ) => self.retrieved(reason),
 
             // ----- loop-current drop: kewl-start disconnect -----
             // Not while flashing: the flash itself opens the loop.
@@ -933,24 +916,24 @@ impl Fxo {
                 | State::TransferDialling { .. }
                 | State::TransferAwaitAnswer { .. },
                 Input::Line(LoopCurrentDrop),
-            ) if self.kewl_start() => via!(self.end_call(
+            ) if self.kewl_start() => self.end_call(
                 now,
                 Report::Disconnected {
-                    cause: Cause::LoopCurrentDrop
-                }
-            )),
+                    cause: Cause::LoopCurrentDrop,
+                },
+            ),
             (
                 State::AwaitDialTone { .. }
                 | State::BlindDialWait { .. }
                 | State::Dialling { .. }
                 | State::AwaitAnswer { .. },
                 Input::Line(LoopCurrentDrop),
-            ) if self.kewl_start() => via!(self.end_call(
+            ) if self.kewl_start() => self.end_call(
                 now,
                 Report::OutboundFailed {
-                    reason: Cause::LoopCurrentDrop
-                }
-            )),
+                    reason: Cause::LoopCurrentDrop,
+                },
+            ),
 
             // Everything else (duplicate ring edges, hook completions, stray detector
             // results, inputs during the guard time) is ignored.
