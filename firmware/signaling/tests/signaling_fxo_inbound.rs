@@ -310,3 +310,35 @@ fn hangup_while_ringing_is_refused() {
     );
     assert_eq!(fxo.state(), LineState::Ringing);
 }
+
+#[test]
+fn startup_puts_the_line_on_hook_and_arms_nothing_else_by_default() {
+    let mut fxo = yingda_signaling::fxo::Fxo::new(FxoConfig::default()).unwrap();
+    assert!(!fxo.is_off_hook());
+    assert_eq!(poll(&mut fxo, 0), [hook(OnHook)]);
+    assert_eq!(poll(&mut fxo, 1), []);
+    assert_eq!(fxo.next_timeout(), None);
+}
+
+#[test]
+fn back_to_back_calls_each_get_their_own_caller_id() {
+    let mut fxo = line(FxoConfig::default());
+    let first = CallerId::with_number("13800138000");
+    ev(&mut fxo, 0, RingOn);
+    ev(&mut fxo, 1000, RingOff);
+    cid(&mut fxo, 2000, first.clone());
+    let a = ev(&mut fxo, 5000, RingOn);
+    assert!(a.contains(&rep(Report::Incoming {
+        caller_id: Some(first)
+    })));
+    fxo.hangup(30_000).unwrap();
+    poll(&mut fxo, 32_000);
+    // Second call sends no caller ID: the first call's must not leak into it.
+    ev(&mut fxo, 40_000, RingOn);
+    ev(&mut fxo, 41_000, RingOff);
+    let a = ev(&mut fxo, 45_000, RingOn);
+    assert!(
+        a.contains(&rep(Report::Incoming { caller_id: None })),
+        "{a:?}"
+    );
+}

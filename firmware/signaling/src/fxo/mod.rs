@@ -31,6 +31,19 @@
 //! * Outputs: [`Actions`], in order: hook changes, digits to send, detectors to start or
 //!   stop, and [`Report`]s for the call flow. At most [`MAX_ACTIONS`] per call, no heap.
 //!
+//! In the daemon, one [`Fxo`] per FXO channel; each 20 ms tick:
+//!
+//! 1. drain [`yingda_hal::Channel::poll_event`] into [`Fxo::handle`];
+//! 2. run the detectors the machine asked for on the received frame and feed their results
+//!    ([`Progress`], [`CallerId`], [`Input::DigitsSent`] from the DTMF sender);
+//! 3. call [`Fxo::poll`] (cheap when [`Fxo::next_timeout`] has not passed);
+//! 4. pass call-flow requests ([`Fxo::dial`], [`Fxo::hangup`], [`Fxo::transfer`]);
+//! 5. carry out every returned [`Action`] in order: `SetHook` → `Channel::set_hook`,
+//!    `SendDigits` → DTMF generator, `Start…`/`Stop…` → detectors, `Report` → call flow.
+//!
+//! A refused request still fires the timers due at `now`; their actions come with the
+//! next call's result, so nothing is lost.
+//!
 //! # States
 //!
 //! ```text
