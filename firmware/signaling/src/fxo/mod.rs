@@ -46,39 +46,56 @@
 //!
 //! # States
 //!
-//! ```text
-//!                      Alarm (any state): hang up, report, ──► OUT OF SERVICE ──AlarmCleared──► IDLE
+//! Inbound (line on hook until answered):
 //!
-//!   ┌──────────────────────────────────────────────────────────────────────────────┐
-//!   │ IDLE (on hook)                                                                │
-//!   │  cidstart=dtmf: DTMF CID receiver runs; a CallerId is kept for             │
-//!   │  cid_prering_timeout_ms. cidstart=polarity: a reversal starts the FSK        │
-//!   │  receiver for that long.                                                     │
-//!   └──┬──────────────────────────────┬─────────────────────────────────────────────┘
-//!      │ RingOn                       │ dial(number): OffHook, progress detection
-//!      ▼                              ▼
-//!   RINGING  ◄──RingOn/RingOff──┐   SEIZING ── RingOn ──► glare: OutboundFailed{Glare},
-//!   count rings at RingOn;       │    │  wait DialTone     Incoming, Answered ──► CONNECTED
-//!   cidstart=ring: FSK receiver  │    │  (or blind_dial_delay_ms)
-//!   between ring 1 and ring 2    │    │  timeout: NoDialTone ─────────────────► GUARD
-//!   │ no ring edge for          ─┘    ▼ SendDigits
-//!   │ ring_timeout_ms: Abandoned ─► IDLE   DIALLING ── DigitsSent ──► AWAITING ANSWER
-//!   │ ring >= answer_after_rings       timeout: DigitsTimeout      │ Ringback: keep waiting
-//!   │ and CID had its chance           │                           │ Voice / Silence after
-//!   ▼ OffHook, Incoming, Answered      ▼                           │ ringback / reversal
-//!   CONNECTED ◄───────────────── OutboundConnected ◄───────────────┘ (per config)
-//!   │  busy/congestion × busycount (busydetect) ─┐   busy/congestion, no_answer_timeout_ms:
-//!   │  reversal (hanguponpolarityswitch)         │   OutboundFailed ───────────► GUARD
-//!   │  LoopCurrentDrop (fxs_ks), hangup()        │
-//!   │                                            ▼
-//!   │                           OnHook, Disconnected{cause} ──► GUARD ──onhook_guard_ms──► IDLE
-//!   │ transfer(ext)                                   (rings and reversals ignored)
+//! ```text
+//!  IDLE   cidstart=polarity: PolarityReversal starts the caller-ID receiver;
+//!   │     cidstart=dtmf: the DTMF receiver always runs. A CallerId received here is
+//!   │     kept for cid_prering_timeout_ms.
+//!   │ RingOn: Ringing{1}
 //!   ▼
-//!   TRANSFER: Flash ─HookComplete/flash timer─► wait DialTone (or transfer_pause_ms)
-//!     ─► SendDigits(ext) ─DigitsSent─► wait answer
-//!        Voice / Silence after ringback ─► OnHook, TransferCompleted ──► GUARD
-//!        busy / congestion / no dial tone / timeout ─► Flash (retrieve caller)
-//!           ─HookComplete/flash timer─► TransferFailed{reason} ──► CONNECTED
+//!  RINGING ── RingOn: Ringing{n}  /  RingOff (after ring 1, cidstart=ring): FSK receiver
+//!   │   ├── no ring edge for ring_timeout_ms ─► Disconnected{Abandoned} ─► IDLE
+//!   │   └── CallerId: kept, receiver stopped
+//!   │ ring n ≥ answer_after_rings, and caller ID received or ring 2 started
+//!   ▼ OffHook, Incoming{caller_id}, Answered
+//!  CONNECTED
+//! ```
+//!
+//! Outbound (off hook from `dial` on):
+//!
+//! ```text
+//!  IDLE ── dial(number): OffHook, StartProgressDetection
+//!   ▼
+//!  SEIZING ── DialTone (or blind_dial_delay_ms) ─► SendDigits ─► DIALLING
+//!   │  ├── RingOn: glare ─► OutboundFailed{Glare}, Incoming{None}, Answered ─► CONNECTED
+//!   │  └── dialtone_timeout_ms ─► OutboundFailed{NoDialTone} ─► GUARD
+//!  DIALLING ── DigitsSent ─► AWAITING ANSWER   (digits_timeout_ms ─► DigitsTimeout)
+//!  AWAITING ANSWER
+//!   │  ├── Ringback: keep waiting
+//!   │  ├── Voice, or Silence after ringback (answeronvoice),
+//!   │  │   or PolarityReversal (answeronpolarityswitch) ─► OutboundConnected ─► CONNECTED
+//!   │  └── busy/congestion × busycount, no_answer_timeout_ms
+//!   │        ─► OnHook, OutboundFailed{Busy|Congestion|NoAnswer} ─► GUARD
+//! ```
+//!
+//! Connected call, transfer, and the end of every call:
+//!
+//! ```text
+//!  CONNECTED
+//!   ├── busy/congestion × busycount (busydetect), PolarityReversal
+//!   │   (hanguponpolarityswitch), LoopCurrentDrop (fxs_ks), hangup()
+//!   │     ─► OnHook, Disconnected{cause} ─► GUARD ── onhook_guard_ms ─► IDLE
+//!   │                                       (rings and reversals ignored)
+//!   └── transfer(ext): Flash
+//!         ─ HookComplete(Flash) or flash_ms + grace ─► wait DialTone (or transfer_pause_ms)
+//!         ─► SendDigits(ext) ─ DigitsSent ─► wait for the extension
+//!              ├── Voice, or Silence after ringback ─► OnHook, TransferCompleted ─► GUARD
+//!              └── busy/congestion, no dial tone, transfer_no_answer_timeout_ms
+//!                    ─► Flash (retrieve caller) ─► TransferFailed{reason} ─► CONNECTED
+//!
+//!  any state ── Alarm ─► OnHook if off hook, Disconnected{Alarm} / OutboundFailed{Alarm},
+//!                        OutOfService ─► OUT OF SERVICE ── AlarmCleared: InService ─► IDLE
 //! ```
 //!
 //! # Rules worth knowing
