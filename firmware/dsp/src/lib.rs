@@ -14,6 +14,7 @@ pub mod dtmf_cid;
 pub mod fsk;
 pub mod g711;
 pub mod goertzel;
+pub mod tones;
 pub mod wav;
 
 pub use yingda_hal::Law;
