@@ -11,6 +11,7 @@
 pub mod callerid;
 pub mod dtmf;
 pub mod dtmf_cid;
+pub mod echo;
 pub mod fsk;
 pub mod g711;
 pub mod goertzel;
