@@ -12,6 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use yingda_signaling::fxo::{self, FxoConfig};
 
 /// Why a configuration file was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,7 +161,7 @@ fn default_law() -> LawName {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimOptions {
-    /// `realtime`, `manual` or `fast` (10x).
+    /// `realtime`, `manual` or `fast` (20x real time).
     pub pacing: String,
     /// Place a demo call at start.
     pub demo_call: bool,
@@ -182,6 +183,8 @@ pub struct SimOptions {
     pub polarity_on_far_hangup: bool,
     /// Drop loop current when the far end hangs up.
     pub loop_drop_on_far_hangup: bool,
+    /// Play busy tone after the far end hangs up (China exchanges do).
+    pub busy_tone_after_far_hangup: bool,
 }
 
 impl Default for SimOptions {
@@ -198,6 +201,7 @@ impl Default for SimOptions {
             polarity_on_answer: false,
             polarity_on_far_hangup: false,
             loop_drop_on_far_hangup: false,
+            busy_tone_after_far_hangup: true,
         }
     }
 }
@@ -224,74 +228,79 @@ impl EchoCancel {
 }
 
 /// A group of channels with common settings, like a block of `chan_dahdi.conf`.
+///
+/// The line-signalling keys (`signalling`, `answer_after_rings`, `cidsignalling`,
+/// `cidstart`, `busydetect`, `busycount`, `hanguponpolarityswitch`, timers…) are those of
+/// [`FxoConfig`]; every other key of the group is one of the fields here. Unknown keys are
+/// rejected.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "toml::Table")]
 pub struct ChannelGroup {
     /// Channel numbers: `"1-4"`, `"1,3,5-8"`.
     pub channel: String,
     /// The span the channels are on.
     pub span: String,
-    /// `fxs_ks` (kewl start, FXO port) or `fxs_ls` (loop start).
-    #[serde(default = "default_signalling")]
-    pub signalling: String,
     /// Call flow run on these channels (`demo` until the flow engine lands).
-    #[serde(default = "default_flow")]
     pub flow: String,
     /// Line echo canceller.
-    #[serde(default = "default_echocancel")]
     pub echocancel: EchoCancel,
-    /// Hang up on busy tone.
-    #[serde(default = "yes")]
-    pub busydetect: bool,
-    /// Busy cadence cycles before hanging up.
-    #[serde(default = "default_busycount")]
-    pub busycount: u32,
-    /// Caller ID signalling: `v23`, `bell` or `dtmf`.
-    #[serde(default = "default_cidsignalling")]
-    pub cidsignalling: String,
-    /// When caller ID starts: `ring`, `polarity` or `dtmf`.
-    #[serde(default = "default_cidstart")]
-    pub cidstart: String,
     /// Receive gain in dB.
-    #[serde(default)]
     pub rxgain: f32,
     /// Transmit gain in dB.
-    #[serde(default)]
     pub txgain: f32,
-    /// Answer after this many rings.
-    #[serde(default = "default_rings")]
-    pub answer_after_rings: u32,
-    /// Hang up when the exchange reverses polarity.
-    #[serde(default)]
-    pub hanguponpolarityswitch: bool,
-    /// Treat a polarity reversal as answer on outbound calls.
-    #[serde(default)]
-    pub answeronpolarityswitch: bool,
+    /// Line signalling settings.
+    pub fxo: FxoConfig,
 }
 
-fn default_signalling() -> String {
-    "fxs_ks".into()
+/// The group's own keys, split off before the rest goes to [`FxoConfig`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupKeys {
+    channel: String,
+    span: String,
+    #[serde(default = "default_flow")]
+    flow: String,
+    #[serde(default = "default_echocancel")]
+    echocancel: EchoCancel,
+    #[serde(default)]
+    rxgain: f32,
+    #[serde(default)]
+    txgain: f32,
 }
+
+impl TryFrom<toml::Table> for ChannelGroup {
+    type Error = String;
+
+    fn try_from(mut table: toml::Table) -> Result<Self, String> {
+        let mut own = toml::Table::new();
+        for key in ["channel", "span", "flow", "echocancel", "rxgain", "txgain"] {
+            if let Some(v) = table.remove(key) {
+                own.insert(key.to_owned(), v);
+            }
+        }
+        let g: GroupKeys = own
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_owned())?;
+        let fxo: FxoConfig = table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_owned())?;
+        Ok(Self {
+            channel: g.channel,
+            span: g.span,
+            flow: g.flow,
+            echocancel: g.echocancel,
+            rxgain: g.rxgain,
+            txgain: g.txgain,
+            fxo,
+        })
+    }
+}
+
 fn default_flow() -> String {
     "demo".into()
 }
 fn default_echocancel() -> EchoCancel {
     EchoCancel::Enabled(true)
-}
-fn yes() -> bool {
-    true
-}
-fn default_busycount() -> u32 {
-    3
-}
-fn default_cidsignalling() -> String {
-    "dtmf".into()
-}
-fn default_cidstart() -> String {
-    "ring".into()
-}
-fn default_rings() -> u32 {
-    2
 }
 
 /// Parse a channel list such as `"1-4,6"`.
@@ -333,7 +342,10 @@ impl Config {
     /// Parse and validate configuration text; `path` is used in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
+            // Through `#[serde(flatten)]` an unknown key loses its span; find it by name.
+            let line = unknown_field(e.message())
+                .and_then(|k| find_key_line(text, k))
+                .or_else(|| e.span().map(|s| line_of(text, s.start)));
             ConfigError {
                 file: path.to_owned(),
                 line,
@@ -484,15 +496,6 @@ impl Config {
                     ));
                 }
             }
-            if !["fxs_ks", "fxs_ls"].contains(&g.signalling.as_str()) {
-                return Err((
-                    at("signalling"),
-                    format!(
-                        "'{}' is not supported; use fxs_ks or fxs_ls (FXO ports)",
-                        g.signalling
-                    ),
-                ));
-            }
             if g.flow != "demo" {
                 return Err((
                     at("flow"),
@@ -506,34 +509,17 @@ impl Config {
                     format!("{taps} taps: use yes, no, or a power of two from 32 to 1024"),
                 ));
             }
-            if !(1..=20).contains(&g.busycount) {
-                return Err((
-                    at("busycount"),
-                    "busycount is 1 to 20 cadence cycles".into(),
-                ));
-            }
-            if !["v23", "bell", "dtmf"].contains(&g.cidsignalling.as_str()) {
-                return Err((
-                    at("cidsignalling"),
-                    format!("'{}' is not one of v23, bell, dtmf", g.cidsignalling),
-                ));
-            }
-            if !["ring", "polarity", "dtmf"].contains(&g.cidstart.as_str()) {
-                return Err((
-                    at("cidstart"),
-                    format!("'{}' is not one of ring, polarity, dtmf", g.cidstart),
-                ));
+            match g.fxo.validate() {
+                Ok(()) => {}
+                Err(e @ fxo::ConfigError::OutOfRange { field, .. }) => {
+                    return Err((at(field), e.to_string()))
+                }
+                Err(e) => return Err((at("cidstart"), e.to_string())),
             }
             for (k, v) in [("rxgain", g.rxgain), ("txgain", g.txgain)] {
                 if !(-24.0..=24.0).contains(&v) {
                     return Err((at(k), format!("{v} dB is outside -24..24 dB")));
                 }
-            }
-            if !(1..=10).contains(&g.answer_after_rings) {
-                return Err((
-                    at("answer_after_rings"),
-                    "answer after 1 to 10 rings".into(),
-                ));
             }
         }
         Ok(())
@@ -568,6 +554,22 @@ fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&b| b == b'\n')
         .count()
         + 1
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.split("unknown field `").nth(1)?;
+    rest.split('`').next()
+}
+
+/// First line where `key` is assigned.
+fn find_key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 /// Line of the field at `path`, or of the nearest enclosing table that exists.
@@ -638,7 +640,7 @@ busycount = 4
     fn parses_a_good_file_with_defaults() {
         let c = Config::parse(Path::new("y.toml"), GOOD).unwrap();
         assert_eq!(c.spans[0].ports, Some(4));
-        assert_eq!(c.channels[0].busycount, 4);
+        assert_eq!(c.channels[0].fxo.busycount, 4);
         assert_eq!(c.channels[0].echocancel.taps(), 128);
         assert_eq!(c.span_channels()["sim0"], vec![1, 2, 3, 4]);
         assert_eq!(c.group_of(3).unwrap().span, "sim0");
@@ -651,7 +653,7 @@ busycount = 4
         assert_eq!(e.line, Some(13));
         assert_eq!(
             e.to_string(),
-            "yingda.toml:13: channels[0].busycount: busycount is 1 to 20 cadence cycles"
+            "yingda.toml:13: channels[0].busycount: busycount = 40 is out of range 1..=20"
         );
     }
 

@@ -1,0 +1,459 @@
+//! Wires the pieces into a running daemon: real-time span threads, the control loop, the
+//! store, the simulated demo caller, systemd notification and shutdown.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tracing::{error, info, warn};
+use yingda_hal::{Channel, Clock, Law, ManualClock, Span};
+use yingda_hal_sim::{
+    CallScript, CallerId, CidFormat, LineProfile, Pacing, SimConfig, SimHandle, SimSpan,
+};
+use yingda_store::{CallId, SledStore, Store};
+
+use crate::config::{Backend, Config, LawName, SpanConfig};
+use crate::control::{mask_number, Controller, Output};
+use crate::demo_flow::{self, DemoSettings};
+use crate::engine::{CallerInfo, Command, Event, EventKind, LineEngine, LineSettings};
+use crate::prompts::Prompts;
+
+/// Capacity of each real-time queue, per span.
+const QUEUE: usize = 1024;
+
+/// Counters a span thread keeps for health checks and logs.
+#[derive(Debug, Default)]
+pub struct SpanStats {
+    /// Ticks handled.
+    pub ticks: AtomicU64,
+    /// Ticks whose processing overran the 20 ms frame period.
+    pub deadline_misses: AtomicU64,
+    /// Events dropped because the control plane's queue was full.
+    pub events_dropped: AtomicU64,
+}
+
+struct SpanLink {
+    name: String,
+    channels: Vec<u32>,
+    commands: rtrb::Producer<Command>,
+    events: rtrb::Consumer<Event>,
+    stats: Arc<SpanStats>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+fn law(l: LawName) -> Law {
+    match l {
+        LawName::Alaw => Law::Alaw,
+        LawName::Ulaw => Law::Ulaw,
+    }
+}
+
+/// One tick of a span: wait for the card, apply queued commands, run every line engine.
+/// Shared by the real-time threads and the single-threaded [`crate::testbed`]. Returns
+/// the time spent after the card's tick (the part that must fit in 20 ms).
+pub(crate) fn tick_span<S: Span>(
+    span: &mut S,
+    clock: &dyn Clock,
+    engines: &mut [Option<LineEngine>],
+    mut next_command: impl FnMut() -> Option<Command>,
+    emit: &mut dyn FnMut(Event),
+) -> yingda_hal::Result<Duration> {
+    span.wait_tick()?;
+    let started = Instant::now();
+    while let Some(cmd) = next_command() {
+        let slot = span
+            .channels_mut()
+            .iter()
+            .position(|c| c.info().number == cmd.channel);
+        if let Some(Some(engine)) = slot.and_then(|i| engines.get_mut(i)) {
+            engine.command(cmd.kind);
+        }
+    }
+    let (now, wall) = (clock.now(), clock.wall_ms());
+    for (ch, engine) in span.channels_mut().iter_mut().zip(engines.iter_mut()) {
+        if let Some(engine) = engine {
+            engine.tick(ch, now, wall, emit);
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// The real-time loop of one span: never blocks on anything but the card.
+fn span_thread<S: Span>(
+    mut span: S,
+    clock: Arc<dyn Clock>,
+    mut engines: Vec<Option<LineEngine>>,
+    mut commands: rtrb::Consumer<Command>,
+    mut events: rtrb::Producer<Event>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<SpanStats>,
+) {
+    loop {
+        if stop.load(Ordering::Acquire) && engines.iter().flatten().all(LineEngine::is_idle) {
+            break;
+        }
+        let mut emit = |ev| {
+            if events.push(ev).is_err() {
+                stats.events_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        match tick_span(
+            &mut span,
+            clock.as_ref(),
+            &mut engines,
+            || commands.pop().ok(),
+            &mut emit,
+        ) {
+            Ok(busy) => {
+                stats.ticks.fetch_add(1, Ordering::Relaxed);
+                // wait_tick returns at the start of the period; the work must fit in it.
+                if busy > Duration::from_millis(20) {
+                    stats.deadline_misses.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(e) => {
+                error!(span = span.name(), "card error: {e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    for ch in span.channels_mut() {
+        let _ = ch.set_hook(yingda_hal::HookCommand::OnHook);
+    }
+}
+
+pub(crate) fn sim_config(s: &SpanConfig, first: u32) -> SimConfig {
+    let o = &s.sim;
+    SimConfig {
+        name: s.name.clone(),
+        ports: s.ports.unwrap_or(4),
+        first_channel: first,
+        law: law(s.law),
+        signalling: yingda_hal::Signalling::FxsKewlStart,
+        profile: LineProfile {
+            polarity_on_answer: o.polarity_on_answer,
+            polarity_on_far_hangup: o.polarity_on_far_hangup,
+            loop_drop_on_far_hangup: o.loop_drop_on_far_hangup,
+            busy_tone_after_far_hangup: o.busy_tone_after_far_hangup,
+            echo_delay_ms: o.echo_delay_ms,
+            echo_loss_db: o.echo_loss_db,
+            ..LineProfile::default()
+        },
+        pacing: match o.pacing.as_str() {
+            "manual" => Pacing::Manual,
+            "fast" => Pacing::Speedup(20),
+            _ => Pacing::Realtime,
+        },
+    }
+}
+
+/// The demo caller's script: caller ID, listen to the greeting, press digits, hang up while
+/// the box reads them back (the exchange then plays busy tone, which the box must detect).
+pub fn demo_script(caller: &str, digits: &str, cid_format: &str) -> CallScript {
+    let format = match cid_format {
+        "v23" => CidFormat::FskV23,
+        "bell" => CidFormat::FskBell202,
+        _ => CidFormat::Dtmf,
+    };
+    CallScript::new()
+        .caller_id(CallerId::number(format, caller))
+        .wait(6500)
+        .digits(digits)
+        .wait(3000)
+        .hang_up()
+}
+
+struct DemoCaller {
+    handle: SimHandle,
+    channel: u32,
+    script: CallScript,
+    repeat: Option<Duration>,
+    next: Option<Instant>,
+}
+
+/// Run the daemon until SIGINT/SIGTERM. `config_path` is only for logs.
+pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
+    let data_dir = &config.system.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("create data_dir {}", data_dir.display()))?;
+    let store: Arc<dyn Store> = Arc::new(
+        SledStore::open(data_dir.join("yingda.db"))
+            .with_context(|| format!("open store in {}", data_dir.display()))?,
+    );
+    let prompt_dir = config
+        .system
+        .prompts_dir
+        .clone()
+        .unwrap_or_else(Prompts::builtin_dir);
+    let prompts = Arc::new(Prompts::load(&prompt_dir, demo_flow::PROMPTS)?);
+    info!(config = %config_path.display(), store = %data_dir.display(), cdrs = store.cdr_count()?, "yingda starting");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut links = Vec::new();
+    let mut demo = Vec::new();
+    let span_channels = config.span_channels();
+    for s in &config.spans {
+        let chans = span_channels[&s.name].clone();
+        let engines_for = |numbers: &[u32]| -> anyhow::Result<Vec<Option<LineEngine>>> {
+            numbers
+                .iter()
+                .map(|&n| {
+                    let Some(g) = config.group_of(n) else {
+                        return Ok(None);
+                    };
+                    let mut settings = LineSettings::from_group(g);
+                    if !crate::backends::software_gains(s) {
+                        settings.rx_gain_db = 0.0;
+                        settings.tx_gain_db = 0.0;
+                    }
+                    Ok(Some(
+                        LineEngine::new(n, law(s.law), settings)
+                            .with_context(|| format!("channel {n}"))?,
+                    ))
+                })
+                .collect()
+        };
+        let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(QUEUE);
+        let (ev_tx, ev_rx) = rtrb::RingBuffer::new(QUEUE);
+        let stats = Arc::new(SpanStats::default());
+        let thread = match s.backend {
+            Backend::Sim => {
+                let clock = Arc::new(ManualClock::new(
+                    yingda_hal::MonotonicClock::new().wall_ms(),
+                ));
+                let (span, handle) = SimSpan::new(sim_config(s, chans[0]), clock.clone())?;
+                if s.sim.demo_call {
+                    if let Some(&channel) = chans.iter().find(|&&c| config.group_of(c).is_some()) {
+                        demo.push(DemoCaller {
+                            handle: handle.clone(),
+                            channel,
+                            script: demo_script(
+                                &s.sim.demo_caller,
+                                &s.sim.demo_digits,
+                                &s.sim.cid_format,
+                            ),
+                            repeat: s
+                                .sim
+                                .demo_repeat_s
+                                .map(|s| Duration::from_secs(u64::from(s))),
+                            next: Some(Instant::now()),
+                        });
+                    }
+                }
+                let engines = engines_for(&chans)?;
+                let (stop, stats) = (stop.clone(), stats.clone());
+                std::thread::Builder::new()
+                    .name(format!("rt-{}", s.name))
+                    .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
+            }
+            Backend::Dahdi => {
+                let span = crate::backends::open_dahdi(&config, s, &chans)?;
+                let engines = engines_for(&chans)?;
+                let clock: Arc<dyn Clock> = Arc::new(yingda_hal::MonotonicClock::new());
+                let (stop, stats) = (stop.clone(), stats.clone());
+                std::thread::Builder::new()
+                    .name(format!("rt-{}", s.name))
+                    .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
+            }
+        };
+        info!(span = %s.name, backend = ?s.backend, channels = ?chans, "span up");
+        links.push(SpanLink {
+            name: s.name.clone(),
+            channels: chans,
+            commands: cmd_tx,
+            events: ev_rx,
+            stats,
+            thread,
+        });
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let grace = Duration::from_secs(u64::from(config.system.shutdown_grace_s));
+    let result = rt.block_on(control_loop(
+        store.clone(),
+        prompts,
+        links,
+        demo,
+        stop,
+        grace,
+    ));
+    store.flush()?;
+    result
+}
+
+async fn control_loop(
+    store: Arc<dyn Store>,
+    prompts: Arc<Prompts>,
+    mut links: Vec<SpanLink>,
+    mut demo: Vec<DemoCaller>,
+    stop: Arc<AtomicBool>,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let mut controller = Controller::new(prompts, DemoSettings::default());
+    let route: HashMap<u32, usize> = links
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| l.channels.iter().map(move |&c| (c, i)))
+        .collect();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let mut shutdown_at: Option<Instant> = None;
+    let notify = yingda_hal_rpi::Notifier::from_env()?;
+    let watchdog_every =
+        yingda_hal_rpi::notify::watchdog_interval_from_env()?.unwrap_or(Duration::from_secs(10));
+    let _ = notify.status("answering calls");
+    let _ = notify.ready();
+    let mut last_watchdog = Instant::now();
+    let mut last_ticks = 0u64;
+
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c(), if shutdown_at.is_none() => {
+                info!(calls = controller.active_calls(), "shutdown requested; letting calls finish");
+                shutdown_at = Some(Instant::now());
+                let _ = notify.stopping();
+            }
+            _ = sigterm.recv(), if shutdown_at.is_none() => {
+                info!(calls = controller.active_calls(), "shutdown requested; letting calls finish");
+                shutdown_at = Some(Instant::now());
+                let _ = notify.stopping();
+            }
+        }
+        // Demo calls from the simulated exchange.
+        if shutdown_at.is_none() {
+            for d in &mut demo {
+                if d.next.is_some_and(|t| Instant::now() >= t) {
+                    d.next = None;
+                    info!(
+                        channel = d.channel,
+                        "demo: the simulated exchange places a call"
+                    );
+                    if let Err(e) = d.handle.place_call(d.channel, d.script.clone()) {
+                        warn!("demo call: {e}");
+                    }
+                }
+                for (ch, _, e) in d.handle.take_log() {
+                    info!(channel = ch, "{e}");
+                }
+                for report in d.handle.take_reports() {
+                    if report.channel == d.channel {
+                        d.next = d.repeat.map(|r| Instant::now() + r);
+                    }
+                }
+            }
+        }
+        // Events from the lines.
+        for li in 0..links.len() {
+            while let Ok(ev) = links[li].events.pop() {
+                log_event(&ev);
+                let mut new_id = || next_id(store.as_ref());
+                for out in controller.on_event(ev, &mut new_id) {
+                    match out {
+                        Output::Command(cmd) => {
+                            if let Some(&i) = route.get(&cmd.channel) {
+                                if links[i].commands.push(cmd).is_err() {
+                                    warn!(span = %links[i].name, "command queue full; command dropped");
+                                }
+                            }
+                        }
+                        Output::CallStarted { channel, id } => {
+                            info!(channel, call = %id, "call started")
+                        }
+                        Output::CallEnded(cdr) => write_cdr(store.clone(), *cdr).await,
+                    }
+                }
+            }
+        }
+        // Health: tell systemd we are alive only while every span thread is ticking.
+        if last_watchdog.elapsed() >= watchdog_every {
+            let ticks: u64 = links
+                .iter()
+                .map(|l| l.stats.ticks.load(Ordering::Relaxed))
+                .sum();
+            if ticks > last_ticks {
+                let _ = notify.watchdog();
+            } else {
+                warn!("no span ticked since the last watchdog period; not kicking the watchdog");
+            }
+            last_ticks = ticks;
+            last_watchdog = Instant::now();
+        }
+        if let Some(t) = shutdown_at {
+            if controller.active_calls() == 0 || t.elapsed() >= grace {
+                for cdr in controller.abort_all(yingda_hal::MonotonicClock::new().wall_ms()) {
+                    write_cdr(store.clone(), cdr).await;
+                }
+                break;
+            }
+        }
+    }
+    stop.store(true, Ordering::Release);
+    for l in links {
+        let misses = l.stats.deadline_misses.load(Ordering::Relaxed);
+        let dropped = l.stats.events_dropped.load(Ordering::Relaxed);
+        if l.thread.join().is_err() {
+            error!(span = %l.name, "span thread panicked");
+        }
+        info!(span = %l.name, ticks = l.stats.ticks.load(Ordering::Relaxed), deadline_misses = misses, events_dropped = dropped, "span stopped");
+    }
+    info!("yingda stopped");
+    Ok(())
+}
+
+fn next_id(store: &dyn Store) -> CallId {
+    match store.next_call_id() {
+        Ok(id) => id,
+        Err(e) => {
+            // Without the store the call still proceeds; its record will fail to save too and
+            // be logged there.
+            error!("allocate call id: {e}");
+            CallId::new(0)
+        }
+    }
+}
+
+async fn write_cdr(store: Arc<dyn Store>, cdr: yingda_store::Cdr) {
+    let id = cdr.id;
+    let cause = cdr.cause;
+    match tokio::task::spawn_blocking(move || store.put_cdr(&cdr)).await {
+        Ok(Ok(())) => info!(call = %id, cause = cause.as_str(), "cdr written"),
+        Ok(Err(e)) => error!(call = %id, "cdr NOT written: {e}"),
+        Err(e) => error!(call = %id, "cdr writer failed: {e}"),
+    }
+}
+
+fn log_event(ev: &Event) {
+    let ch = ev.channel;
+    match &ev.kind {
+        EventKind::Ringing => info!(channel = ch, "ringing"),
+        EventKind::CallerId(CallerInfo {
+            number,
+            absence,
+            format,
+            ..
+        }) => info!(
+            channel = ch,
+            "caller id {} ({})",
+            number
+                .as_deref()
+                .map(mask_number)
+                .or(absence.map(str::to_owned))
+                .unwrap_or_default(),
+            format.unwrap_or("?")
+        ),
+        EventKind::Answered => info!(channel = ch, "answered"),
+        // Which key was pressed is never logged: it may be part of a PIN.
+        EventKind::Digit(_) => info!(channel = ch, "key pressed"),
+        EventKind::PromptsDone => info!(channel = ch, "prompts finished"),
+        EventKind::TimerFired => info!(channel = ch, "timer"),
+        EventKind::Disconnected(c) => info!(channel = ch, cause = c.as_str(), "call ended"),
+        EventKind::Alarm(on) => warn!(channel = ch, alarm = on, "line alarm"),
+    }
+}

@@ -1,0 +1,112 @@
+//! Far-end signals of the simulated exchange, rendered with the firmware's own DSP
+//! generators (whose output the DSP tests check against spandsp).
+//!
+//! Rendering happens when a call or tone starts, off the box's real-time path.
+
+use yingda_dsp::callerid::{Absence, CallerIdTx, CallerInfo, LeadIn, MessageFormat};
+use yingda_dsp::dtmf::{DtmfTx, DtmfTxConfig};
+use yingda_dsp::dtmf_cid::{self, Absence as DtmfCidAbsence, EndDigit, StartDigit};
+use yingda_dsp::fsk::FskStandard;
+use yingda_dsp::tones::{ChinaTone, ToneGen};
+
+use crate::script::{CallerId, CidFormat};
+
+/// China call-progress tones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tone {
+    Dial,
+    Busy,
+    Congestion,
+    Ringback,
+}
+
+/// One full cadence cycle of `tone` (a second of dial tone), for looping.
+pub(crate) fn tone(tone: Tone) -> Vec<i16> {
+    let t = match tone {
+        Tone::Dial => ChinaTone::Dial,
+        Tone::Busy => ChinaTone::Busy,
+        Tone::Congestion => ChinaTone::Congestion,
+        Tone::Ringback => ChinaTone::Ringback,
+    };
+    let (on, off) = t.cadence_ms();
+    let ms = if off == 0 { 1000 } else { on + off };
+    let mut out = vec![0i16; (ms * 8) as usize];
+    // Exchanges send call-progress tones at about -10 dBm0.
+    if let Ok(mut gen) = ToneGen::new(t, -10.0) {
+        gen.tx(&mut out);
+    }
+    out
+}
+
+/// DTMF digits as a far-end phone sends them: 70 ms on, 70 ms off, -10 dBm0 low group.
+pub(crate) fn dtmf(digits: &str) -> Vec<i16> {
+    let cfg = DtmfTxConfig {
+        on_ms: 70,
+        off_ms: 70,
+        ..DtmfTxConfig::default()
+    };
+    let mut tx = DtmfTx::with_config(&cfg).unwrap_or_default();
+    let digits: String = digits
+        .chars()
+        .filter(|c| yingda_dsp::dtmf::normalise_digit(*c).is_some())
+        .collect();
+    let mut out = Vec::new();
+    for chunk in digits.as_bytes().chunks(yingda_dsp::dtmf::TX_QUEUE) {
+        let _ = tx.put(std::str::from_utf8(chunk).unwrap_or_default());
+        let mut buf = [0i16; 160];
+        while tx.busy() {
+            tx.tx(&mut buf);
+            out.extend_from_slice(&buf);
+        }
+    }
+    out
+}
+
+/// DTMF caller ID sent before the first ring: the digit string and its audio.
+pub(crate) fn dtmf_cid(cid: &CallerId) -> (String, Vec<i16>) {
+    let absence = match (cid.number.is_some(), cid.absence) {
+        (true, _) => None,
+        (false, Some('P')) => Some(DtmfCidAbsence::Private),
+        (false, _) => Some(DtmfCidAbsence::Unavailable),
+    };
+    let number = cid.number.as_deref().unwrap_or("");
+    let digits = dtmf_cid::encode(number, absence, StartDigit::A, EndDigit::C)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let audio = dtmf(&digits);
+    (digits, audio)
+}
+
+/// FSK caller ID (MDMF when a name is given, else SDMF) sent between the first two rings.
+pub(crate) fn fsk_cid(cid: &CallerId) -> Vec<i16> {
+    let standard = if cid.format == CidFormat::FskBell202 {
+        FskStandard::Bell202
+    } else {
+        FskStandard::V23
+    };
+    let mut info = CallerInfo::default();
+    info.datetime = Some(
+        cid.datetime
+            .as_deref()
+            .unwrap_or("01010000")
+            .parse()
+            .unwrap_or_default(),
+    );
+    info.number = cid.number.as_deref().and_then(|n| n.parse().ok());
+    if info.number.is_none() {
+        info.number_absence = Some(Absence::from_code(cid.absence.map_or(b'O', |c| c as u8)));
+    }
+    let format = if let Some(name) = &cid.name {
+        info.name = heapless::Vec::from_slice(name.as_bytes()).ok();
+        MessageFormat::Mdmf
+    } else {
+        MessageFormat::Sdmf
+    };
+    let Ok(mut tx) = CallerIdTx::new(standard, -13, LeadIn::default(), format, &info) else {
+        return Vec::new();
+    };
+    let mut out = vec![0i16; tx.total_samples()];
+    let n = tx.fill(&mut out);
+    out.truncate(n);
+    out
+}
