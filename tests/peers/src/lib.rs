@@ -116,9 +116,10 @@ pub fn i16_samples(bytes: &[u8]) -> Vec<i16> {
 pub fn espeak_8k(voice: &str, text: &str) -> Vec<i16> {
     let dir = std::env::temp_dir().join(format!("yingda-espeak-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut h = DefaultHasher::new();
-    (voice, text).hash(&mut h);
-    let wav = dir.join(format!("{:016x}.wav", h.finish()));
+    // Unique per call: parallel tests may speak the same text at the same time.
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let wav = dir.join(format!("{seq}.wav"));
     let st = Command::new("espeak-ng")
         .args(["-v", voice, "-w"])
         .arg(&wav)
