@@ -208,15 +208,19 @@ fn stale_dtmf_caller_id_is_not_given_to_a_later_call() {
 }
 
 #[test]
-fn dtmf_receiver_is_rearmed_when_the_line_returns_to_idle() {
+fn dtmf_receiver_is_rearmed_as_soon_as_the_line_is_on_hook() {
+    // Armed at hang-up, not at the end of the guard: the next call's DTMF caller ID may
+    // arrive inside the guard time (see the regression test below).
     let mut fxo = line(dtmf_cid());
     answer_call(&mut fxo, 0);
     let a = vec(fxo.hangup(10_000).unwrap());
     assert!(a.contains(&hook(OnHook)));
-    assert_eq!(
-        poll(&mut fxo, 12_000),
-        [Action::StartCidReceiver(CidReceiver::Dtmf)]
+    assert!(
+        a.contains(&Action::StartCidReceiver(CidReceiver::Dtmf)),
+        "{a:?}"
     );
+    assert_eq!(poll(&mut fxo, 12_000), []);
+    assert_eq!(fxo.state(), LineState::Idle);
 }
 
 fn polarity_cid() -> FxoConfig {
@@ -340,5 +344,65 @@ fn back_to_back_calls_each_get_their_own_caller_id() {
     assert!(
         a.contains(&rep(Report::Incoming { caller_id: None })),
         "{a:?}"
+    );
+}
+
+#[test]
+fn dtmf_caller_id_sent_during_the_guard_time_belongs_to_the_next_call() {
+    // Regression: the daemon crash test placed calls back to back; the exchange sent the
+    // next call's DTMF caller ID within the 2 s guard after the box hung up, and the
+    // number was lost because the receiver was stopped for the guard.
+    let mut fxo = line(FxoConfig {
+        cidsignalling: CidSignalling::Dtmf,
+        cidstart: CidStart::Dtmf,
+        answer_after_rings: 1,
+        ..FxoConfig::default()
+    });
+    poll(&mut fxo, 0);
+    answer_call(&mut fxo, 0);
+    let hung_up = vec(fxo.hangup(20_000).unwrap());
+    assert!(
+        hung_up.contains(&Action::StartCidReceiver(CidReceiver::Dtmf)),
+        "{hung_up:?}"
+    );
+    assert_eq!(fxo.state(), LineState::Guard);
+    assert_eq!(
+        cid(&mut fxo, 21_000, CallerId::with_number("13800138000")),
+        []
+    );
+    assert_eq!(
+        ev(&mut fxo, 21_500, RingOn),
+        [],
+        "rings inside the guard are still ignored"
+    );
+    assert_eq!(poll(&mut fxo, 22_000), []);
+    assert_eq!(fxo.state(), LineState::Idle);
+    let answered = answer_call(&mut fxo, 23_000);
+    assert!(
+        answered.contains(&rep(Report::Incoming {
+            caller_id: Some(CallerId::with_number("13800138000"))
+        })),
+        "{answered:?}"
+    );
+}
+
+#[test]
+fn dtmf_caller_id_from_the_guard_goes_stale_without_a_ring() {
+    let mut fxo = line(FxoConfig {
+        cidsignalling: CidSignalling::Dtmf,
+        cidstart: CidStart::Dtmf,
+        answer_after_rings: 1,
+        ..FxoConfig::default()
+    });
+    poll(&mut fxo, 0);
+    answer_call(&mut fxo, 0);
+    fxo.hangup(20_000).unwrap();
+    cid(&mut fxo, 21_000, CallerId::with_number("13800138000"));
+    // cid_prering_timeout_ms (5 s) after it arrived, it is dropped.
+    poll(&mut fxo, 26_000);
+    let answered = answer_call(&mut fxo, 30_000);
+    assert!(
+        answered.contains(&rep(Report::Incoming { caller_id: None })),
+        "{answered:?}"
     );
 }

@@ -221,24 +221,26 @@ fn lower_case_dtmf_letters_are_normalised() {
 
 #[test]
 fn refused_request_keeps_the_actions_of_timers_it_fired() {
-    use yingda_signaling::fxo::{CidReceiver, CidSignalling, CidStart};
-    let mut fxo = line(FxoConfig {
-        cidsignalling: CidSignalling::Dtmf,
-        cidstart: CidStart::Dtmf,
-        ..FxoConfig::default()
-    });
-    fxo.dial(0, "1").unwrap();
-    poll(&mut fxo, 3000); // no dial tone: guard until 5000
-                          // At 5000 the guard ends (re-arming the DTMF receiver), then transfer is refused.
+    use yingda_hal::LineEvent::{RingOff, RingOn};
+    use yingda_signaling::fxo::{Cause, Report};
+    let mut fxo = line(FxoConfig::default());
+    ev(&mut fxo, 0, RingOn);
+    ev(&mut fxo, 1000, RingOff);
+    // At 7000 the abandon timer fires (back to idle), then the transfer is refused.
     assert_eq!(
-        fxo.transfer(5000, "8001"),
+        fxo.transfer(7000, "8001"),
         Err(RequestError::InvalidState {
             request: "transfer",
             state: LineState::Idle
         })
     );
     assert_eq!(
-        poll(&mut fxo, 5001),
-        [Action::StartCidReceiver(CidReceiver::Dtmf)]
+        poll(&mut fxo, 7001),
+        [
+            Action::StopCidReceiver,
+            rep(Report::Disconnected {
+                cause: Cause::Abandoned
+            })
+        ]
     );
 }

@@ -92,6 +92,14 @@ impl SimHandle {
                 ),
             ));
         }
+        if let Some(cid) = &script.caller_id {
+            crate::signals::check_cid(cid).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("place call on channel {channel}: {e}"),
+                )
+            })?;
+        }
         lock(&self.shared).placed.push((channel, script));
         Ok(())
     }

@@ -571,10 +571,9 @@ impl Port {
                 if let Some(script) = self.queued_calls.pop_front() {
                     log(CoEvent::CallPlaced);
                     self.new_report(false);
-                    match script.caller_id.as_ref().map(|c| c.format) {
-                        Some(CidFormat::Dtmf) => {
-                            let (digits, audio) =
-                                signals::dtmf_cid(script.caller_id.as_ref().expect("checked"));
+                    match script.caller_id.clone() {
+                        Some(cid) if cid.format == CidFormat::Dtmf => {
+                            let (digits, audio) = signals::dtmf_cid(&cid);
                             let ring_at = now
                                 + (audio.len() / 8) as Millis
                                 + Millis::from(self.profile.dtmf_cid_gap_ms);
@@ -582,8 +581,9 @@ impl Port {
                             self.far = Some(Clip::once(audio.into()));
                             self.state = State::DtmfCid { script, ring_at };
                         }
-                        Some(CidFormat::FskV23 | CidFormat::FskBell202) => {
-                            let fsk = signals::fsk_cid(script.caller_id.as_ref().expect("checked"));
+                        Some(cid) => {
+                            // SimHandle::place_call checked that it renders.
+                            let fsk = signals::fsk_cid(&cid).unwrap_or_default();
                             self.start_ring(now, script, Some(fsk.into()), log);
                         }
                         None => self.start_ring(now, script, None, log),

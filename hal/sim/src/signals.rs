@@ -78,35 +78,58 @@ pub(crate) fn dtmf_cid(cid: &CallerId) -> (String, Vec<i16>) {
 }
 
 /// FSK caller ID (MDMF when a name is given, else SDMF) sent between the first two rings.
-pub(crate) fn fsk_cid(cid: &CallerId) -> Vec<i16> {
+pub(crate) fn fsk_cid(cid: &CallerId) -> Result<Vec<i16>, String> {
     let standard = if cid.format == CidFormat::FskBell202 {
         FskStandard::Bell202
     } else {
         FskStandard::V23
     };
-    let mut info = CallerInfo::default();
-    info.datetime = Some(
-        cid.datetime
-            .as_deref()
-            .unwrap_or("01010000")
-            .parse()
-            .unwrap_or_default(),
-    );
-    info.number = cid.number.as_deref().and_then(|n| n.parse().ok());
-    if info.number.is_none() {
-        info.number_absence = Some(Absence::from_code(cid.absence.map_or(b'O', |c| c as u8)));
-    }
-    let format = if let Some(name) = &cid.name {
-        info.name = heapless::Vec::from_slice(name.as_bytes()).ok();
+    let too_long = |what: &str| format!("caller ID {what} is too long for an FSK message");
+    let number = match cid.number.as_deref() {
+        Some(n) => Some(n.parse().map_err(|_| too_long("number"))?),
+        None => None,
+    };
+    let name = match cid.name.as_deref() {
+        Some(n) => Some(heapless::Vec::from_slice(n.as_bytes()).map_err(|_| too_long("name"))?),
+        None => None,
+    };
+    let format = if name.is_some() {
         MessageFormat::Mdmf
     } else {
         MessageFormat::Sdmf
     };
-    let Ok(mut tx) = CallerIdTx::new(standard, -13, LeadIn::default(), format, &info) else {
-        return Vec::new();
+    let info = CallerInfo {
+        datetime: Some(
+            cid.datetime
+                .as_deref()
+                .unwrap_or("01010000")
+                .parse()
+                .map_err(|_| too_long("date"))?,
+        ),
+        number_absence: number
+            .is_none()
+            .then(|| Absence::from_code(cid.absence.map_or(b'O', |c| c as u8))),
+        number,
+        name,
+        ..CallerInfo::default()
     };
+    let mut tx = CallerIdTx::new(standard, -13, LeadIn::default(), format, &info)
+        .map_err(|e| e.to_string())?;
     let mut out = vec![0i16; tx.total_samples()];
     let n = tx.fill(&mut out);
     out.truncate(n);
-    out
+    Ok(out)
+}
+
+/// Check that `cid` can be sent as its format asks.
+pub(crate) fn check_cid(cid: &CallerId) -> Result<(), String> {
+    match cid.format {
+        CidFormat::Dtmf => {
+            let number = cid.number.as_deref().unwrap_or("");
+            dtmf_cid::encode(number, None, StartDigit::A, EndDigit::C)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        CidFormat::FskV23 | CidFormat::FskBell202 => fsk_cid(cid).map(|_| ()),
+    }
 }

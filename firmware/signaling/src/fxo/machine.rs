@@ -125,6 +125,8 @@ enum State {
     },
     Guard {
         deadline: Millis,
+        /// DTMF caller ID for the next call heard during the guard, valid until then.
+        cid_until: Option<Millis>,
     },
     OutOfService,
 }
@@ -144,7 +146,7 @@ impl State {
             | Self::TransferDialling { deadline }
             | Self::TransferAwaitAnswer { deadline, .. }
             | Self::TransferRetrieve { deadline, .. }
-            | Self::Guard { deadline } => Some(*deadline),
+            | Self::Guard { deadline, .. } => Some(*deadline),
             Self::Connected | Self::OutOfService => None,
         }
     }
@@ -500,11 +502,14 @@ impl Fxo {
             self.set_hook(HookCommand::OnHook);
         }
         self.stop_progress();
-        self.stop_cid();
         self.cid = None;
         self.report(report);
+        // With DTMF caller ID the exchange may send the next call's number right after the
+        // release, inside the guard time: keep listening (rings are still ignored).
+        self.arm_idle();
         State::Guard {
             deadline: after(now, self.cfg.onhook_guard_ms),
+            cid_until: None,
         }
     }
 
@@ -657,6 +662,12 @@ impl Fxo {
             State::TransferDialling { .. } => self.retrieve(now, Cause::DigitsTimeout),
             State::TransferAwaitAnswer { .. } => self.retrieve(now, Cause::NoAnswer),
             State::TransferRetrieve { reason, .. } => self.retrieved(reason),
+            State::Guard {
+                cid_until: Some(until),
+                ..
+            } if until > now => State::Idle {
+                cid_until: Some(until),
+            },
             State::Guard { .. } => self.enter_idle(),
             // No timer runs in these states; run_timers never gets here for them.
             s @ (State::Connected | State::OutOfService) => s,
@@ -728,6 +739,15 @@ impl Fxo {
                     }
                 } else {
                     State::Idle { cid_until }
+                }
+            }
+            (State::Guard { deadline, .. }, Input::CallerId(c))
+                if self.cfg.usecallerid && self.cfg.cidstart == CidStart::Dtmf =>
+            {
+                self.cid = Some(c);
+                State::Guard {
+                    deadline,
+                    cid_until: Some(after(now, self.cfg.cid_prering_timeout_ms)),
                 }
             }
             (State::Idle { cid_until }, Input::CallerId(c)) => {
