@@ -7,6 +7,7 @@ pub mod config;
 pub mod control;
 pub mod demo_flow;
 pub mod engine;
+pub mod panel;
 pub mod prompts;
 pub mod runtime;
 pub mod testbed;

@@ -19,6 +19,7 @@ use crate::config::{Backend, Config, LawName, SpanConfig};
 use crate::control::{mask_number, Controller, Output};
 use crate::demo_flow::{self, DemoSettings};
 use crate::engine::{CallerInfo, Command, Event, EventKind, LineEngine, LineSettings};
+use crate::panel::Panel;
 use crate::prompts::Prompts;
 
 /// Capacity of each real-time queue, per span.
@@ -275,11 +276,14 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let grace = Duration::from_secs(u64::from(config.system.shutdown_grace_s));
+    // Opened last: /dev/watchdog is armed from here on.
+    let panel = Panel::open(&config.system, Arc::new(yingda_hal::MonotonicClock::new()))?;
     let result = rt.block_on(control_loop(
         store.clone(),
         prompts,
         links,
         demo,
+        panel,
         stop,
         grace,
     ));
@@ -292,6 +296,7 @@ async fn control_loop(
     prompts: Arc<Prompts>,
     mut links: Vec<SpanLink>,
     mut demo: Vec<DemoCaller>,
+    mut panel: Panel,
     stop: Arc<AtomicBool>,
     grace: Duration,
 ) -> anyhow::Result<()> {
@@ -307,8 +312,13 @@ async fn control_loop(
     let notify = yingda_hal_rpi::Notifier::from_env()?;
     let watchdog_every =
         yingda_hal_rpi::notify::watchdog_interval_from_env()?.unwrap_or(Duration::from_secs(10));
+    let kick_every = panel
+        .kick_interval()
+        .map_or(watchdog_every, |k| k.min(watchdog_every));
+    panel.ready();
     let _ = notify.status("answering calls");
     let _ = notify.ready();
+    let mut alarm = false;
     let mut last_watchdog = Instant::now();
     let mut last_ticks = 0u64;
 
@@ -353,6 +363,9 @@ async fn control_loop(
         for li in 0..links.len() {
             while let Ok(ev) = links[li].events.pop() {
                 log_event(&ev);
+                if let EventKind::Alarm(on) = ev.kind {
+                    alarm = on;
+                }
                 let mut new_id = || next_id(store.as_ref());
                 for out in controller.on_event(ev, &mut new_id) {
                     match out {
@@ -371,14 +384,17 @@ async fn control_loop(
                 }
             }
         }
-        // Health: tell systemd we are alive only while every span thread is ticking.
-        if last_watchdog.elapsed() >= watchdog_every {
+        panel.show(controller.active_calls() > 0, alarm);
+        // Health: tell systemd and the hardware watchdog we are alive only while the span
+        // threads are ticking.
+        if last_watchdog.elapsed() >= kick_every {
             let ticks: u64 = links
                 .iter()
                 .map(|l| l.stats.ticks.load(Ordering::Relaxed))
                 .sum();
             if ticks > last_ticks {
                 let _ = notify.watchdog();
+                panel.kick();
             } else {
                 warn!("no span ticked since the last watchdog period; not kicking the watchdog");
             }
@@ -403,6 +419,7 @@ async fn control_loop(
         }
         info!(span = %l.name, ticks = l.stats.ticks.load(Ordering::Relaxed), deadline_misses = misses, events_dropped = dropped, "span stopped");
     }
+    panel.shutdown();
     info!("yingda stopped");
     Ok(())
 }
