@@ -29,6 +29,8 @@ pub enum Output {
 #[derive(Debug)]
 struct Call {
     id: CallId,
+    direction: Direction,
+    called: Option<String>,
     start_ms: i64,
     answer_ms: Option<i64>,
     caller: CallerInfo,
@@ -93,6 +95,8 @@ impl Controller {
                     let id = new_id();
                     let mut call = Call {
                         id,
+                        direction: Direction::Inbound,
+                        called: None,
                         start_ms: ev.wall_ms,
                         answer_ms: None,
                         caller: self.early_cid.remove(&ch).unwrap_or_default(),
@@ -139,9 +143,9 @@ impl Controller {
                     out.push(Output::CallEnded(Box::new(Cdr {
                         id: call.id,
                         channel: ch,
-                        direction: Direction::Inbound,
+                        direction: call.direction,
                         caller: call.caller.number,
-                        called: None,
+                        called: call.called,
                         start_ms: call.start_ms,
                         answer_ms: call.answer_ms,
                         end_ms: ev.wall_ms,
@@ -152,8 +156,88 @@ impl Controller {
                 }
             }
             EventKind::Alarm(_) => {}
+            EventKind::Transferred => {
+                if let Some(call) = self.calls.get_mut(&ch) {
+                    call.note(ev.wall_ms, "transferred".into());
+                }
+            }
+            EventKind::TransferFailed(cause) => {
+                if let Some(call) = self.calls.get_mut(&ch) {
+                    call.note(ev.wall_ms, format!("transfer failed: {}", cause.as_str()));
+                }
+            }
+            EventKind::Refused(why) => {
+                // A refused dial leaves a call that never started: close its record.
+                if let Some(call) = self.calls.get_mut(&ch) {
+                    call.note(ev.wall_ms, format!("request refused: {why}"));
+                    if call.direction == Direction::Outbound && call.answer_ms.is_none() {
+                        let end = Event {
+                            channel: ch,
+                            wall_ms: ev.wall_ms,
+                            kind: EventKind::Disconnected(DisconnectCause::Error),
+                        };
+                        out.extend(self.on_event(end, new_id));
+                    }
+                }
+            }
         }
         out
+    }
+
+    /// Place an outbound call on `channel`; the flow runs once it is answered.
+    pub fn dial(
+        &mut self,
+        channel: u32,
+        number: &str,
+        wall_ms: i64,
+        new_id: &mut dyn FnMut() -> CallId,
+    ) -> Vec<Output> {
+        if self.calls.contains_key(&channel) {
+            return Vec::new();
+        }
+        let id = new_id();
+        let mut call = Call {
+            id,
+            direction: Direction::Outbound,
+            called: Some(number.to_owned()),
+            start_ms: wall_ms,
+            answer_ms: None,
+            caller: CallerInfo::default(),
+            digits: String::new(),
+            log: Vec::new(),
+            flow: DemoFlow::new(self.settings),
+        };
+        call.note(wall_ms, "dialling".into());
+        self.calls.insert(channel, call);
+        vec![
+            Output::CallStarted { channel, id },
+            Output::Command(Command {
+                channel,
+                kind: CommandKind::Dial(number.to_owned()),
+            }),
+        ]
+    }
+
+    /// Hand the call on `channel` to `extension` (hook flash and dial).
+    pub fn transfer(&mut self, channel: u32, extension: &str, wall_ms: i64) -> Vec<Output> {
+        let Some(call) = self.calls.get_mut(&channel) else {
+            return Vec::new();
+        };
+        call.note(wall_ms, "transfer requested".into());
+        vec![
+            Output::Command(Command {
+                channel,
+                kind: CommandKind::StopPrompts,
+            }),
+            Output::Command(Command {
+                channel,
+                kind: CommandKind::CancelTimer,
+            }),
+            Output::Command(Command {
+                channel,
+                kind: CommandKind::Transfer(extension.to_owned()),
+            }),
+        ]
     }
 
     /// End every call still in progress with cause `Shutdown` (the grace period ran out)

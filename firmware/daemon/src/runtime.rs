@@ -472,5 +472,12 @@ fn log_event(ev: &Event) {
         EventKind::TimerFired => info!(channel = ch, "timer"),
         EventKind::Disconnected(c) => info!(channel = ch, cause = c.as_str(), "call ended"),
         EventKind::Alarm(on) => warn!(channel = ch, alarm = on, "line alarm"),
+        EventKind::Transferred => info!(channel = ch, "transferred"),
+        EventKind::TransferFailed(c) => info!(
+            channel = ch,
+            cause = c.as_str(),
+            "transfer failed, caller retrieved"
+        ),
+        EventKind::Refused(why) => warn!(channel = ch, "request refused: {why}"),
     }
 }

@@ -45,14 +45,15 @@ struct SimUnit {
     span: SimSpan,
     handle: SimHandle,
     clock: Arc<ManualClock>,
+    channels: Vec<u32>,
     engines: Vec<Option<LineEngine>>,
+    commands: VecDeque<Command>,
 }
 
 /// Simulated card(s), line engines and controller, ticked together.
 pub struct Testbed {
     units: Vec<SimUnit>,
     controller: Controller,
-    commands: VecDeque<Command>,
     events: Vec<Event>,
     cdrs: Vec<Cdr>,
     next_id: u64,
@@ -110,13 +111,14 @@ impl Testbed {
                 span,
                 handle,
                 clock,
+                channels: numbers.clone(),
                 engines,
+                commands: VecDeque::new(),
             });
         }
         Ok(Self {
             units,
             controller: Controller::new(Arc::new(prompts), DemoSettings::default()),
-            commands: VecDeque::new(),
             events: Vec::new(),
             cdrs: Vec::new(),
             next_id: 0,
@@ -143,12 +145,53 @@ impl Testbed {
         &self.cdrs
     }
 
+    /// Place an outbound call from `channel` (the demo flow runs when it is answered).
+    pub fn dial(&mut self, channel: u32, number: &str) {
+        let wall = self.units.first().map_or(0, |u| u.clock.wall_ms());
+        let outs = self
+            .controller
+            .dial(channel, number, wall, &mut Self::ids(&mut self.next_id));
+        self.take(outs);
+    }
+
+    /// Transfer the call on `channel` to `extension`.
+    pub fn transfer(&mut self, channel: u32, extension: &str) {
+        let wall = self.units.first().map_or(0, |u| u.clock.wall_ms());
+        let outs = self.controller.transfer(channel, extension, wall);
+        self.take(outs);
+    }
+
+    fn ids(next_id: &mut u64) -> impl FnMut() -> CallId + '_ {
+        move || {
+            *next_id += 1;
+            CallId::new(*next_id)
+        }
+    }
+
+    fn take(&mut self, outs: Vec<Output>) {
+        for out in outs {
+            match out {
+                Output::Command(c) => {
+                    if let Some(u) = self
+                        .units
+                        .iter_mut()
+                        .find(|u| u.channels.contains(&c.channel))
+                    {
+                        u.commands.push_back(c);
+                    }
+                }
+                Output::CallEnded(cdr) => self.cdrs.push(*cdr),
+                Output::CallStarted { .. } => {}
+            }
+        }
+    }
+
     /// Advance every span by one 20 ms tick.
     pub fn tick(&mut self) {
-        for unit in &mut self.units {
+        for i in 0..self.units.len() {
             let mut fresh = Vec::new();
-            let commands = &mut self.commands;
-            // Commands for other spans' channels are simply not found on this one.
+            let unit = &mut self.units[i];
+            let commands = &mut unit.commands;
             let _ = tick_span(
                 &mut unit.span,
                 unit.clock.as_ref(),
@@ -158,18 +201,10 @@ impl Testbed {
             );
             for ev in fresh {
                 self.events.push(ev.clone());
-                let next_id = &mut self.next_id;
-                let mut ids = || {
-                    *next_id += 1;
-                    CallId::new(*next_id)
-                };
-                for out in self.controller.on_event(ev, &mut ids) {
-                    match out {
-                        Output::Command(c) => self.commands.push_back(c),
-                        Output::CallEnded(cdr) => self.cdrs.push(*cdr),
-                        Output::CallStarted { .. } => {}
-                    }
-                }
+                let outs = self
+                    .controller
+                    .on_event(ev, &mut Self::ids(&mut self.next_id));
+                self.take(outs);
             }
         }
     }

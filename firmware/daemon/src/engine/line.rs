@@ -113,6 +113,8 @@ pub struct LineEngine {
     now: Millis,
     last_tx: [i16; FRAME_SAMPLES],
     hal_errors: u64,
+    /// A refused request, reported at the next tick.
+    refused: Option<EventKind>,
 }
 
 impl std::fmt::Debug for LineEngine {
@@ -153,6 +155,7 @@ impl LineEngine {
             now: 0,
             last_tx: [0; FRAME_SAMPLES],
             hal_errors: 0,
+            refused: None,
         })
     }
 
@@ -182,6 +185,14 @@ impl LineEngine {
                     self.pending.extend(actions);
                 }
             }
+            CommandKind::Dial(number) => match self.fxo.dial(self.now, &number) {
+                Ok(actions) => self.pending.extend(actions),
+                Err(e) => self.refused = Some(EventKind::Refused(e.to_string())),
+            },
+            CommandKind::Transfer(ext) => match self.fxo.transfer(self.now, &ext) {
+                Ok(actions) => self.pending.extend(actions),
+                Err(e) => self.refused = Some(EventKind::Refused(e.to_string())),
+            },
         }
     }
 
@@ -384,7 +395,10 @@ impl LineEngine {
         let Ok(det) = ToneDetector::with_config(cfg) else {
             return;
         };
-        self.progress = if self.connected {
+        // In a call, count busy cadence for disconnect; while setting up an outbound call or
+        // a transfer, classify dial tone, ringback, busy and the callee's voice.
+        let in_call = self.connected && self.fxo.state() == fxo::LineState::Connected;
+        self.progress = if in_call {
             Some(ProgressDet::Connected(Box::new(det)))
         } else {
             CallProgress::new(det, OUTBOUND_SILENCE_MS)
@@ -426,6 +440,19 @@ impl LineEngine {
                 Action::Report(r) => self.report(r, out),
             }
         }
+        self.sync_progress();
+    }
+
+    /// Keep the detector matching the call phase: the FXO machine leaves progress
+    /// detection on from a call into a transfer (and back), but the phases need different
+    /// detectors.
+    fn sync_progress(&mut self) {
+        let in_call = self.connected && self.fxo.state() == fxo::LineState::Connected;
+        match self.progress {
+            Some(ProgressDet::Connected(_)) if !in_call => self.start_progress(),
+            Some(ProgressDet::Outbound(_)) if in_call => self.start_progress(),
+            _ => {}
+        }
     }
 
     fn report(&mut self, r: Report, out: &mut Out<'_>) {
@@ -434,10 +461,6 @@ impl LineEngine {
             Report::Answered | Report::OutboundConnected => {
                 self.connected = true;
                 self.dtmf = DtmfRx::new();
-                if self.progress.is_some() {
-                    // From here on, count busy cadence for disconnect instead of classifying.
-                    self.start_progress();
-                }
                 self.echo = (self.echo_taps > 0)
                     .then(|| {
                         EchoCanceller::new(EchoConfig {
@@ -461,7 +484,12 @@ impl LineEngine {
                 self.connected = false;
                 self.player.stop();
                 self.timer = None;
+                self.echo = None;
+                out.send(EventKind::Transferred);
                 out.send(EventKind::Disconnected(DisconnectCause::LocalHangup));
+            }
+            Report::TransferFailed { reason } => {
+                out.send(EventKind::TransferFailed(record_cause(reason)))
             }
             Report::OutOfService => out.send(EventKind::Alarm(true)),
             Report::InService => out.send(EventKind::Alarm(false)),

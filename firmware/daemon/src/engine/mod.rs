@@ -43,6 +43,12 @@ pub enum EventKind {
     Disconnected(DisconnectCause),
     /// The line went into or out of alarm.
     Alarm(bool),
+    /// The caller was handed to the extension (the call ends next).
+    Transferred,
+    /// The transfer failed and the caller was taken back; the call goes on.
+    TransferFailed(DisconnectCause),
+    /// A dial or transfer request was refused (wrong state, bad number); why.
+    Refused(String),
 }
 
 /// An event on a line, stamped with wall-clock time (for records) and line time.
@@ -74,6 +80,10 @@ pub enum CommandKind {
     CancelTimer,
     /// Hang up.
     HangUp,
+    /// Place an outbound call to this number.
+    Dial(String),
+    /// Transfer the connected call to this extension (hook flash + dial).
+    Transfer(String),
 }
 
 /// A command for one channel.
