@@ -92,9 +92,19 @@ fn span_thread<S: Span>(
     stop: Arc<AtomicBool>,
     stats: Arc<SpanStats>,
 ) {
+    let mut hung_up = false;
     loop {
-        if stop.load(Ordering::Acquire) && engines.iter().flatten().all(LineEngine::is_idle) {
-            break;
+        if stop.load(Ordering::Acquire) {
+            // The control plane has given up waiting: release every line still in use.
+            if !hung_up {
+                hung_up = true;
+                for e in engines.iter_mut().flatten().filter(|e| !e.is_idle()) {
+                    e.command(crate::engine::CommandKind::HangUp);
+                }
+            }
+            if engines.iter().flatten().all(LineEngine::is_idle) {
+                break;
+            }
         }
         let mut emit = |ev| {
             if events.push(ev).is_err() {

@@ -159,9 +159,12 @@ impl LineEngine {
         })
     }
 
-    /// Whether the line is idle and on hook (safe to stop).
+    /// Whether the line is on hook with no call (idle, or in the on-hook guard): safe to stop.
     pub fn is_idle(&self) -> bool {
-        self.fxo.state() == fxo::LineState::Idle && !self.fxo.is_off_hook()
+        matches!(
+            self.fxo.state(),
+            fxo::LineState::Idle | fxo::LineState::Guard
+        ) && !self.fxo.is_off_hook()
     }
 
     /// Errors the channel returned so far.

@@ -1,0 +1,130 @@
+//! Graceful shutdown: SIGTERM in the middle of a call lets the call finish (its CDR is
+//! written with the real cause, not "shutdown"), then the daemon exits cleanly. A bad
+//! configuration starts nothing and names file, line and field.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn config(data: &std::path::Path, grace_s: u32) -> String {
+    format!(
+        r#"
+[system]
+data_dir = "{}"
+shutdown_grace_s = {grace_s}
+
+[[span]]
+name = "sim0"
+backend = "sim"
+ports = 1
+
+[span.sim]
+pacing = "fast"
+demo_call = true
+
+[[channels]]
+channel = "1"
+span = "sim0"
+cidsignalling = "dtmf"
+cidstart = "dtmf"
+busycount = 3
+"#,
+        data.display()
+    )
+}
+
+/// Start the daemon, SIGTERM it once the demo call is answered, return its log and status.
+fn run_and_terminate(grace_s: u32) -> (Vec<String>, std::process::ExitStatus) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("yingda.toml");
+    std::fs::write(&cfg, config(&dir.path().join("data"), grace_s)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yingda"))
+        .arg("--config")
+        .arg(&cfg)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) else {
+            continue;
+        };
+        let answered = line.contains(" answered");
+        log.push(line);
+        if answered {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            )
+            .unwrap();
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    log.extend(rx.try_iter());
+    (log, status)
+}
+
+#[test]
+fn sigterm_lets_the_call_in_progress_finish() {
+    let (log, status) = run_and_terminate(60);
+    let all = log.join("\n");
+    assert!(status.success(), "exit {status:?}\n{all}");
+    let shutdown = log
+        .iter()
+        .position(|l| l.contains("shutdown requested"))
+        .expect(&all);
+    let written = log
+        .iter()
+        .position(|l| l.contains("cdr written"))
+        .expect(&all);
+    assert!(
+        written > shutdown,
+        "the call finished after the request:\n{all}"
+    );
+    assert!(log[written].contains("far_end_busy_tone"), "{all}");
+    assert!(log.last().unwrap().contains("yingda stopped"), "{all}");
+}
+
+#[test]
+fn calls_still_up_after_the_grace_period_are_recorded_as_shutdown() {
+    let (log, status) = run_and_terminate(0);
+    let all = log.join("\n");
+    assert!(status.success(), "exit {status:?}\n{all}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("cdr written") && l.contains("shutdown")),
+        "{all}"
+    );
+}
+
+#[test]
+fn bad_config_starts_nothing_and_names_file_line_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    let text = config(&dir.path().join("data"), 5).replace("busycount = 3", "busycount = 99");
+    std::fs::write(&cfg, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_yingda"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:20: channels[0].busycount"), "{err}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing was started or created"
+    );
+}
