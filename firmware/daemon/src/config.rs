@@ -121,6 +121,9 @@ pub enum Backend {
     Sim,
     /// A DAHDI card.
     Dahdi,
+    /// A local audio device (headset on the audio jack) as one line: lift and hang up with
+    /// the front button or `SIGUSR1`.
+    Alsa,
 }
 
 /// Companding law.
@@ -146,8 +149,11 @@ pub struct SpanConfig {
     pub law: LawName,
     /// Simulated card only: number of FXO ports.
     pub ports: Option<u32>,
-    /// Simulated card only: channel number of its first port (default 1).
+    /// Simulated card: channel number of its first port; local audio line: its channel
+    /// number (default: after the previous span's channels).
     pub first_channel: Option<u32>,
+    /// Local audio line only: ALSA PCM for capture and playback (default `"default"`).
+    pub device: Option<String>,
     /// Simulated card only: exchange behaviour and demo caller.
     #[serde(default)]
     pub sim: SimOptions,
@@ -377,6 +383,11 @@ impl Config {
                     next = first + n;
                     (first..first + n).collect()
                 }
+                Backend::Alsa => {
+                    let n = s.first_channel.unwrap_or(next);
+                    next = n + 1;
+                    vec![n]
+                }
                 Backend::Dahdi => {
                     let mut v: Vec<u32> = self
                         .channels
@@ -460,6 +471,21 @@ impl Config {
                         ));
                     }
                 }
+                Backend::Alsa => {
+                    if s.ports.is_some() {
+                        return Err((
+                            at("ports"),
+                            "a local audio line has exactly one channel; set first_channel instead"
+                                .into(),
+                        ));
+                    }
+                    if s.device.as_deref().is_some_and(str::is_empty) {
+                        return Err((
+                            at("device"),
+                            "name an ALSA PCM such as \"default\" or \"plughw:0\"".into(),
+                        ));
+                    }
+                }
                 Backend::Dahdi => {
                     if s.ports.is_some() {
                         return Err((at("ports"), "ports is for simulated cards; DAHDI spans take their channels from [[channels]]".into()));
@@ -486,7 +512,7 @@ impl Config {
                         format!("channel {c} is already configured by channels[{prev}]"),
                     ));
                 }
-                if span.backend == Backend::Sim && !span_chans[&span.name].contains(c) {
+                if span.backend != Backend::Dahdi && !span_chans[&span.name].contains(c) {
                     return Err((
                         at("channel"),
                         format!(
@@ -508,6 +534,18 @@ impl Config {
                     at("echocancel"),
                     format!("{taps} taps: use yes, no, or a power of two from 32 to 1024"),
                 ));
+            }
+            if span.backend == Backend::Alsa {
+                // A headset rings once when lifted and drops loop current when hung up.
+                let local = g.fxo.signalling == fxo::LineSignalling::FxsKs
+                    && g.fxo.answer_after_rings == 1
+                    && !g.fxo.usecallerid;
+                if !local {
+                    return Err((
+                        at("signalling"),
+                        "a local audio line needs signalling = \"fxs_ks\", answer_after_rings = 1 and usecallerid = false".into(),
+                    ));
+                }
             }
             match g.fxo.validate() {
                 Ok(()) => {}
@@ -696,6 +734,21 @@ busycount = 4
                 .contains("fxs_ks")
         );
         assert!(err("").message.contains("no [[span]]"));
+    }
+
+    #[test]
+    fn local_audio_line_needs_local_signalling() {
+        let local = "[[span]]\nname = \"jack\"\nbackend = \"alsa\"\ndevice = \"default\"\n\n[[channels]]\nchannel = \"1\"\nspan = \"jack\"\n";
+        let e = err(local);
+        assert_eq!(e.field, "channels[0].signalling");
+        let ok = format!(
+            "{local}signalling = \"fxs_ks\"\nanswer_after_rings = 1\nusecallerid = false\n"
+        );
+        let c = Config::parse(Path::new("y.toml"), &ok).unwrap();
+        assert_eq!(c.span_channels()["jack"], vec![1]);
+        assert!(err(&ok.replace("channel = \"1\"", "channel = \"2\""))
+            .message
+            .contains("not on span"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub struct Panel {
     watchdog: Option<Box<dyn Watchdog>>,
     calls_lit: Option<bool>,
     alarm_lit: Option<bool>,
+    button_was_down: bool,
 }
 
 impl std::fmt::Debug for Panel {
@@ -47,6 +48,7 @@ impl Panel {
             watchdog,
             calls_lit: None,
             alarm_lit: None,
+            button_was_down: false,
         }
     }
 
@@ -108,6 +110,17 @@ impl Panel {
         }
     }
 
+    /// Whether the front button went down since the last call (a press, not a hold).
+    pub fn button_pressed(&mut self) -> bool {
+        let Some(g) = &mut self.gpio else {
+            return false;
+        };
+        let down = g.button_pressed().unwrap_or(false);
+        let pressed = down && !self.button_was_down;
+        self.button_was_down = down;
+        pressed
+    }
+
     /// Kick the watchdog; call only when the health check passed.
     pub fn kick(&mut self) {
         if let Some(w) = &mut self.watchdog {
@@ -153,6 +166,11 @@ mod tests {
         p.ready();
         assert!(!view.state().bypass);
         assert_eq!(view.state().run, LedState::On);
+        view.set_button(true);
+        assert!(p.button_pressed(), "press");
+        assert!(!p.button_pressed(), "held is not a second press");
+        view.set_button(false);
+        assert!(!p.button_pressed());
         p.show(true, false);
         assert_eq!(view.state().call, LedState::On);
         p.show(false, true);

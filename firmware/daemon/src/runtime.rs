@@ -205,6 +205,7 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut links = Vec::new();
     let mut demo = Vec::new();
+    let mut handsets = Vec::new();
     let span_channels = config.span_channels();
     for s in &config.spans {
         let chans = span_channels[&s.name].clone();
@@ -260,6 +261,16 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
                     .name(format!("rt-{}", s.name))
                     .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
             }
+            Backend::Alsa => {
+                let (span, handle) = crate::backends::open_local_line(s, chans[0], law(s.law))?;
+                handsets.push((chans[0], handle));
+                let engines = engines_for(&chans)?;
+                let clock: Arc<dyn Clock> = Arc::new(yingda_hal::MonotonicClock::new());
+                let (stop, stats) = (stop.clone(), stats.clone());
+                std::thread::Builder::new()
+                    .name(format!("rt-{}", s.name))
+                    .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
+            }
             Backend::Dahdi => {
                 let span = crate::backends::open_dahdi(&config, s, &chans)?;
                 let engines = engines_for(&chans)?;
@@ -288,28 +299,43 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
     let grace = Duration::from_secs(u64::from(config.system.shutdown_grace_s));
     // Opened last: /dev/watchdog is armed from here on.
     let panel = Panel::open(&config.system, Arc::new(yingda_hal::MonotonicClock::new()))?;
-    let result = rt.block_on(control_loop(
-        store.clone(),
+    let result = rt.block_on(control_loop(Plane {
+        store: store.clone(),
         prompts,
         links,
         demo,
+        handsets: Handsets::new(handsets),
         panel,
         stop,
         grace,
-    ));
+    }));
     store.flush()?;
     result
 }
 
-async fn control_loop(
+/// Everything the control loop owns.
+struct Plane {
     store: Arc<dyn Store>,
     prompts: Arc<Prompts>,
-    mut links: Vec<SpanLink>,
-    mut demo: Vec<DemoCaller>,
-    mut panel: Panel,
+    links: Vec<SpanLink>,
+    demo: Vec<DemoCaller>,
+    handsets: Handsets,
+    panel: Panel,
     stop: Arc<AtomicBool>,
     grace: Duration,
-) -> anyhow::Result<()> {
+}
+
+async fn control_loop(plane: Plane) -> anyhow::Result<()> {
+    let Plane {
+        store,
+        prompts,
+        mut links,
+        mut demo,
+        mut handsets,
+        mut panel,
+        stop,
+        grace,
+    } = plane;
     let mut controller = Controller::new(prompts, DemoSettings::default());
     let route: HashMap<u32, usize> = links
         .iter()
@@ -317,6 +343,8 @@ async fn control_loop(
         .flat_map(|(i, l)| l.channels.iter().map(move |&c| (c, i)))
         .collect();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sigusr1 =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())?;
     let mut tick = tokio::time::interval(Duration::from_millis(5));
     let mut shutdown_at: Option<Instant> = None;
     let notify = yingda_hal_rpi::Notifier::from_env()?;
@@ -340,6 +368,7 @@ async fn control_loop(
                 shutdown_at = Some(Instant::now());
                 let _ = notify.stopping();
             }
+            _ = sigusr1.recv() => handsets.toggle(),
             _ = sigterm.recv(), if shutdown_at.is_none() => {
                 info!(calls = controller.active_calls(), "shutdown requested; letting calls finish");
                 shutdown_at = Some(Instant::now());
@@ -394,6 +423,9 @@ async fn control_loop(
                 }
             }
         }
+        if panel.button_pressed() {
+            handsets.toggle();
+        }
         panel.show(controller.active_calls() > 0, alarm);
         // Health: tell systemd and the hardware watchdog we are alive only while the span
         // threads are ticking.
@@ -432,6 +464,38 @@ async fn control_loop(
     panel.shutdown();
     info!("yingda stopped");
     Ok(())
+}
+
+/// Local audio lines (headsets): the front button or `SIGUSR1` lifts the handset (the IVR
+/// answers) or hangs it up.
+#[derive(Debug, Default)]
+pub struct Handsets {
+    lines: Vec<(u32, yingda_hal_alsa::LocalLineHandle)>,
+}
+
+impl Handsets {
+    /// Handsets of the configured local lines.
+    pub fn new(lines: Vec<(u32, yingda_hal_alsa::LocalLineHandle)>) -> Self {
+        Self { lines }
+    }
+
+    /// Lift every handset that is down, or hang up every one that is lifted.
+    pub fn toggle(&mut self) {
+        if self.lines.is_empty() {
+            warn!("no local audio line is configured (span backend = \"alsa\")");
+            return;
+        }
+        let any_lifted = self.lines.iter().any(|(_, h)| h.lifted());
+        for (channel, h) in &self.lines {
+            if any_lifted {
+                h.hang_up();
+                info!(channel = *channel, "local line: handset hung up");
+            } else {
+                h.lift();
+                info!(channel = *channel, "local line: handset lifted");
+            }
+        }
+    }
 }
 
 fn next_id(store: &dyn Store) -> CallId {
