@@ -12,32 +12,13 @@
 
 use std::time::Instant;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{erle, ZERO_DBM0_POWER};
 use yingda_dsp::echo::{EchoCanceller, EchoConfig, Nlp};
 use yingda_dsp::{g711, Law};
 
-const ZERO_DBM0_POWER: f64 = 22_826.5 * 22_826.5 / 2.0;
 const TAPS: usize = 128;
-
-fn power_dbm0(x: &[i16]) -> f64 {
-    let p = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len().max(1) as f64;
-    10.0 * (p / ZERO_DBM0_POWER + 1e-12).log10()
-}
-
-fn erle(reference: &[i16], input: &[i16], output: &[i16], from: usize) -> f64 {
-    let (mut pin, mut pout) = (0.0, 0.0);
-    for ((r, d), e) in reference
-        .chunks(160)
-        .zip(input.chunks(160))
-        .zip(output.chunks(160))
-        .skip(from / 160)
-    {
-        if power_dbm0(r) > -35.0 {
-            pin += d.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
-            pout += e.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
-        }
-    }
-    10.0 * (pin / pout.max(1.0)).log10()
-}
 
 fn main() {
     // Signals.

@@ -3,9 +3,6 @@
 //! must be decoded by spandsp to exactly our bytes. Every signal goes through an A-law round
 //! trip, as it would over an E1 or a DAHDI FXO card.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use yingda_dsp::callerid::{
     encode_message, Absence, CallerId, CallerIdError, CallerIdRx, CallerIdTx, CallerInfo, LeadIn,
     MessageFormat,
@@ -23,22 +20,8 @@ fn spandsp_tx(standard: &str, format: &str, fields: &[&str]) -> Vec<i16> {
 /// Lines printed by spandsp's receiver: `msg <hex>` and `field <code> <hex>`.
 fn spandsp_rx(standard: &str, samples: &[i16]) -> Vec<String> {
     let exe = yingda_testpeers::build("spandsp_adsi_rx", &[], &["-lspandsp"]);
-    let mut child = Command::new(&exe)
-        .arg(standard)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run spandsp_adsi_rx");
-    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&bytes)
-        .expect("write samples");
-    let out = child.wait_with_output().expect("wait spandsp_adsi_rx");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
+    let out = yingda_testpeers::run_with_samples(&exe, &[standard], samples);
+    String::from_utf8(out)
         .expect("utf8")
         .lines()
         .map(str::to_owned)

@@ -2,9 +2,6 @@
 //! the first ring) decoded after an A-law round trip; our encoder + `DtmfTx` decoded both by
 //! spandsp's `dtmf_rx` and by our decoder; encoder/decoder round trip as a property.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use proptest::prelude::*;
 use yingda_dsp::dtmf::{DtmfTx, DtmfTxConfig};
 use yingda_dsp::dtmf_cid::{
@@ -80,15 +77,8 @@ fn dtmf_cid_encoder_output_decoded_by_spandsp_and_us() {
     let s = encode("13800138000", None, StartDigit::A, EndDigit::C).unwrap();
     let x = our_tx(&s);
     let exe = yingda_testpeers::build("spandsp_dtmf_rx", &[], &["-lspandsp"]);
-    let mut child = Command::new(&exe)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run spandsp_dtmf_rx");
-    let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
-    child.stdin.take().unwrap().write_all(&bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "A13800138000C");
+    let out = yingda_testpeers::run_with_samples(&exe, &[], &x);
+    assert_eq!(String::from_utf8_lossy(&out).trim(), "A13800138000C");
     let r = decode(&x);
     assert_eq!(r[0].clone().unwrap().number.as_str(), "13800138000");
 }

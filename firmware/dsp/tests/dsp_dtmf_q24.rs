@@ -11,9 +11,8 @@
 //! * signal-to-noise: 15 dB must operate;
 //! * talk-off: speech must not produce digits.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
+mod common;
+use common::*;
 use yingda_dsp::dtmf::{DtmfEvent, DtmfRx, DtmfTx, DtmfTxConfig, COL_HZ, KEYPAD, ROW_HZ};
 use yingda_dsp::{g711, Law};
 
@@ -29,17 +28,6 @@ fn dtmf_tx(digits: &str, level: i32, twist: i32, on: u32, off: u32, noise: f32) 
         off.to_string(),
         noise.to_string(),
     ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut x = yingda_testpeers::i16_samples(&yingda_testpeers::run(&exe, &args));
-    g711::round_trip(Law::Alaw, &mut x);
-    x
-}
-
-/// spandsp `tone_gen` segments `f1,l1,f2,l2,d1,d2,d3,d4,total_ms`, A-law round trip.
-fn tone_gen(noise: f32, segments: &[String]) -> Vec<i16> {
-    let exe = yingda_testpeers::build("spandsp_tone_gen", &[], &["-lspandsp"]);
-    let mut args = vec![noise.to_string()];
-    args.extend(segments.iter().cloned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut x = yingda_testpeers::i16_samples(&yingda_testpeers::run(&exe, &args));
     g711::round_trip(Law::Alaw, &mut x);
@@ -295,21 +283,8 @@ fn dtmf_digits_after_speech_still_detected() {
 
 fn spandsp_decode(x: &[i16]) -> String {
     let exe = yingda_testpeers::build("spandsp_dtmf_rx", &[], &["-lspandsp"]);
-    let mut child = Command::new(&exe)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run spandsp_dtmf_rx");
-    let bytes: Vec<u8> = x.iter().flat_map(|s| s.to_le_bytes()).collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&bytes)
-        .expect("write samples");
-    let out = child.wait_with_output().expect("wait spandsp_dtmf_rx");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let out = yingda_testpeers::run_with_samples(&exe, &[], x);
+    String::from_utf8_lossy(&out).trim().to_string()
 }
 
 #[test]

@@ -15,10 +15,10 @@
 //! * With the NLP, no 20 ms frame of residual during far-end-only speech exceeds -50 dBm0,
 //!   10 dB under the -40 dBm0 at which a typical energy VAD triggers barge-in.
 
+mod common;
+use common::*;
 use yingda_dsp::echo::{EchoCanceller, EchoConfig, Nlp};
 use yingda_dsp::{g711, Law};
-
-const ZERO_DBM0_POWER: f64 = 22_826.5 * 22_826.5 / 2.0;
 
 fn model(name: &str) -> Vec<f64> {
     let exe = yingda_testpeers::build("spandsp_echo_models", &[], &["-lspandsp"]);
@@ -59,11 +59,6 @@ fn alaw(x: &[f64]) -> Vec<i16> {
         .collect();
     g711::round_trip(Law::Alaw, &mut s);
     s
-}
-
-fn power_dbm0(x: &[i16]) -> f64 {
-    let p = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len().max(1) as f64;
-    10.0 * (p / ZERO_DBM0_POWER + 1e-12).log10()
 }
 
 /// Speech from espeak-ng, scaled so its active level is about `dbm0`.
@@ -146,23 +141,6 @@ fn run(reference: &[i16], near: &[f64], path: &[f64], cfg: EchoConfig) -> Run {
         states,
         ec,
     }
-}
-
-/// ERLE in dB over the 20 ms frames from `from` on where the reference is active.
-fn erle(reference: &[i16], input: &[i16], output: &[i16], from: usize) -> f64 {
-    let (mut pin, mut pout) = (0.0, 0.0);
-    for ((r, d), e) in reference
-        .chunks(160)
-        .zip(input.chunks(160))
-        .zip(output.chunks(160))
-        .skip(from / 160)
-    {
-        if power_dbm0(r) > -35.0 {
-            pin += d.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
-            pout += e.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
-        }
-    }
-    10.0 * (pin / pout.max(1.0)).log10()
 }
 
 fn taps_for(path_len: usize) -> usize {

@@ -6,20 +6,12 @@
 //! congestion 700/700 ms; ringback 1000/4000 ms; level about −10 dBm0 at the exchange,
 //! arriving anywhere down to about −35 dBm0.
 
+mod common;
+use common::*;
 use yingda_dsp::tones::{
     CallProgress, ChinaTone, Progress, ToneDetector, ToneDetectorConfig, ToneEvent,
 };
 use yingda_dsp::{g711, Law};
-
-fn tone_gen(noise: f32, segments: &[String]) -> Vec<i16> {
-    let exe = yingda_testpeers::build("spandsp_tone_gen", &[], &["-lspandsp"]);
-    let mut args = vec![noise.to_string()];
-    args.extend(segments.iter().cloned());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut x = yingda_testpeers::i16_samples(&yingda_testpeers::run(&exe, &args));
-    g711::round_trip(Law::Alaw, &mut x);
-    x
-}
 
 /// 300 ms silence, then `tone` at 450+`df` Hz and `level` for `total_ms`, then 6 s silence.
 fn china(tone: ChinaTone, level: i32, df: i32, total_ms: u32, noise: f32) -> Vec<i16> {

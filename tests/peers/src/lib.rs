@@ -101,6 +101,40 @@ pub fn run(exe: &Path, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// Run a peer program with 16-bit little-endian `samples` on its standard input and return
+/// its standard output.
+///
+/// # Panics
+/// If it cannot start or exits non-zero.
+pub fn run_with_samples(exe: &Path, args: &[&str], samples: &[i16]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {}: {e}", exe.display()));
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    // Write from another thread: a peer that prints while reading must not deadlock us.
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait {}: {e}", exe.display()));
+    writer
+        .join()
+        .expect("stdin writer")
+        .unwrap_or_else(|e| panic!("write to {}: {e}", exe.display()));
+    assert!(
+        out.status.success(),
+        "{} {:?} failed: {}",
+        exe.display(),
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Interpret raw little-endian bytes as 16-bit samples.
 pub fn i16_samples(bytes: &[u8]) -> Vec<i16> {
     bytes
