@@ -82,16 +82,36 @@ pub(crate) fn tick_span<S: Span>(
     Ok(started.elapsed())
 }
 
-/// The real-time loop of one span: never blocks on anything but the card.
-fn span_thread<S: Span>(
-    mut span: S,
-    clock: Arc<dyn Clock>,
-    mut engines: Vec<Option<LineEngine>>,
-    mut commands: rtrb::Consumer<Command>,
-    mut events: rtrb::Producer<Event>,
+/// What a span's real-time thread owns besides the span and its clock.
+struct RtParts {
+    engines: Vec<Option<LineEngine>>,
+    commands: rtrb::Consumer<Command>,
+    events: rtrb::Producer<Event>,
     stop: Arc<AtomicBool>,
     stats: Arc<SpanStats>,
-) {
+}
+
+/// Start the real-time thread of a span.
+fn spawn_span<S: Span + 'static>(
+    name: &str,
+    span: S,
+    clock: Arc<dyn Clock>,
+    parts: RtParts,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("rt-{name}"))
+        .spawn(move || span_thread(span, clock, parts))
+}
+
+/// The real-time loop of one span: never blocks on anything but the card.
+fn span_thread<S: Span>(mut span: S, clock: Arc<dyn Clock>, parts: RtParts) {
+    let RtParts {
+        mut engines,
+        mut commands,
+        mut events,
+        stop,
+        stats,
+    } = parts;
     let mut hung_up = false;
     loop {
         if stop.load(Ordering::Acquire) {
@@ -231,6 +251,13 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
         let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(QUEUE);
         let (ev_tx, ev_rx) = rtrb::RingBuffer::new(QUEUE);
         let stats = Arc::new(SpanStats::default());
+        let parts = RtParts {
+            engines: engines_for(&chans)?,
+            commands: cmd_rx,
+            events: ev_tx,
+            stop: stop.clone(),
+            stats: stats.clone(),
+        };
         let thread = match s.backend {
             Backend::Sim => {
                 let clock = Arc::new(ManualClock::new(
@@ -255,30 +282,26 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
                         });
                     }
                 }
-                let engines = engines_for(&chans)?;
-                let (stop, stats) = (stop.clone(), stats.clone());
-                std::thread::Builder::new()
-                    .name(format!("rt-{}", s.name))
-                    .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
+                spawn_span(&s.name, span, clock, parts)?
             }
             Backend::Alsa => {
                 let (span, handle) = crate::backends::open_local_line(s, chans[0], law(s.law))?;
                 handsets.push((chans[0], handle));
-                let engines = engines_for(&chans)?;
-                let clock: Arc<dyn Clock> = Arc::new(yingda_hal::MonotonicClock::new());
-                let (stop, stats) = (stop.clone(), stats.clone());
-                std::thread::Builder::new()
-                    .name(format!("rt-{}", s.name))
-                    .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
+                spawn_span(
+                    &s.name,
+                    span,
+                    Arc::new(yingda_hal::MonotonicClock::new()),
+                    parts,
+                )?
             }
             Backend::Dahdi => {
                 let span = crate::backends::open_dahdi(&config, s, &chans)?;
-                let engines = engines_for(&chans)?;
-                let clock: Arc<dyn Clock> = Arc::new(yingda_hal::MonotonicClock::new());
-                let (stop, stats) = (stop.clone(), stats.clone());
-                std::thread::Builder::new()
-                    .name(format!("rt-{}", s.name))
-                    .spawn(move || span_thread(span, clock, engines, cmd_rx, ev_tx, stop, stats))?
+                spawn_span(
+                    &s.name,
+                    span,
+                    Arc::new(yingda_hal::MonotonicClock::new()),
+                    parts,
+                )?
             }
         };
         info!(span = %s.name, backend = ?s.backend, channels = ?chans, "span up");
@@ -356,6 +379,7 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
     panel.ready();
     let _ = notify.status("answering calls");
     let _ = notify.ready();
+    info!("ready: answering calls");
     let mut alarm = false;
     let mut last_watchdog = Instant::now();
     let mut last_ticks = 0u64;

@@ -2,27 +2,10 @@
 //! `file` plugin: SIGUSR1 lifts the handset, the IVR answers and plays its greeting into
 //! the device; SIGUSR1 again hangs up and the call ends on loop-current drop.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-
-fn wait_for(rx: &mpsc::Receiver<String>, log: &mut Vec<String>, what: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let hit = line.contains(what);
-            log.push(line);
-            if hit {
-                return true;
-            }
-        }
-    }
-    false
-}
+use common::Daemon;
+use nix::sys::signal::Signal;
 
 #[test]
 fn headset_lift_answer_greeting_hang_up() {
@@ -47,39 +30,26 @@ fn headset_lift_answer_greeting_hang_up() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yingda"))
-        .arg("--config")
-        .arg(&cfg)
-        .env("ALSA_CONFIG_PATH", d.join("asound.conf"))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = Pid::from_raw(child.id() as i32);
-    let (tx, rx) = mpsc::channel();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    assert!(wait_for(&rx, &mut log, "span up"), "{log:#?}");
-    kill(pid, Signal::SIGUSR1).unwrap();
-    assert!(wait_for(&rx, &mut log, "answered"), "{log:#?}");
+    let conf = d.join("asound.conf");
+    let mut daemon = Daemon::start(&cfg, &[("ALSA_CONFIG_PATH", &conf)]);
+    // Signals are handled once the control loop is up.
+    assert!(daemon.wait_for("ready"), "{}", daemon.text());
+    daemon.signal(Signal::SIGUSR1);
+    assert!(daemon.wait_for("answered"), "{}", daemon.text());
     assert!(
-        wait_for(&rx, &mut log, "prompts finished"),
-        "greeting played: {log:#?}"
+        daemon.wait_for("prompts finished"),
+        "greeting played: {}",
+        daemon.text()
     );
-    kill(pid, Signal::SIGUSR1).unwrap();
-    assert!(wait_for(&rx, &mut log, "cdr written"), "{log:#?}");
+    daemon.signal(Signal::SIGUSR1);
+    assert!(daemon.wait_for("cdr written"), "{}", daemon.text());
     assert!(
-        log.last().unwrap().contains("loop_current_drop"),
-        "{log:#?}"
+        daemon.log.last().unwrap().contains("loop_current_drop"),
+        "{}",
+        daemon.text()
     );
-    kill(pid, Signal::SIGTERM).unwrap();
-    let status = child.wait().unwrap();
+    daemon.signal(Signal::SIGTERM);
+    let (status, log) = daemon.wait();
     assert!(status.success(), "{status:?} {log:#?}");
     // The greeting went out through the device: real speech energy in the played file.
     let played = std::fs::read(d.join("played.raw")).unwrap();

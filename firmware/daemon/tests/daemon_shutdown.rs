@@ -2,10 +2,12 @@
 //! written with the real cause, not "shutdown"), then the daemon exits cleanly. A bad
 //! configuration starts nothing and names file, line and field.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
+
+use std::process::Command;
+
+use common::Daemon;
+use nix::sys::signal::Signal;
 
 fn config(data: &std::path::Path, grace_s: u32) -> String {
     format!(
@@ -39,40 +41,10 @@ fn run_and_terminate(grace_s: u32) -> (Vec<String>, std::process::ExitStatus) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("yingda.toml");
     std::fs::write(&cfg, config(&dir.path().join("data"), grace_s)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yingda"))
-        .arg("--config")
-        .arg(&cfg)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while std::time::Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) else {
-            continue;
-        };
-        let answered = line.contains(" answered");
-        log.push(line);
-        if answered {
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            )
-            .unwrap();
-            break;
-        }
-    }
-    let status = child.wait().unwrap();
-    log.extend(rx.try_iter());
+    let mut daemon = Daemon::start(&cfg, &[]);
+    assert!(daemon.wait_for(" answered"), "{}", daemon.text());
+    daemon.signal(Signal::SIGTERM);
+    let (status, log) = daemon.wait();
     (log, status)
 }
 
