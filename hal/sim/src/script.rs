@@ -87,6 +87,24 @@ impl CallScript {
         self.steps.push(Step::Play(samples.into()));
         self
     }
+    /// Play an 8 kHz mono WAV file (16-bit PCM, A-law or µ-law).
+    ///
+    /// # Errors
+    /// The file cannot be read, is not such a WAV, or is not 8 kHz mono.
+    pub fn play_wav(self, path: &std::path::Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let w = yingda_dsp::wav::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        if w.rate != 8000 || w.channels != 1 {
+            return Err(format!(
+                "{}: {} Hz, {} channel(s); the line needs 8000 Hz mono",
+                path.display(),
+                w.rate,
+                w.channels
+            ));
+        }
+        Ok(self.play(w.samples))
+    }
+
     /// Send DTMF digits.
     pub fn digits(mut self, digits: &str) -> Self {
         self.steps.push(Step::Digits(digits.to_owned()));

@@ -257,3 +257,44 @@ fn bad_requests_are_clear_errors() {
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
 }
+
+#[test]
+fn a_caller_script_plays_a_wav_file_to_the_box() {
+    let dir = std::env::temp_dir().join(format!("yingda-sim-wav-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tone: Vec<i16> = (0..8000)
+        .map(|i| ((i as f32 * 0.3).sin() * 8000.0) as i16)
+        .collect();
+    let path = dir.join("hello.wav");
+    std::fs::write(
+        &path,
+        yingda_dsp::wav::write(8000, yingda_dsp::wav::Encoding::G711(Law::Alaw), &tone),
+    )
+    .unwrap();
+    let (mut span, handle, _clock) = card(LineProfile::default());
+    handle
+        .place_call(1, CallScript::new().play_wav(&path).unwrap())
+        .unwrap();
+    step(&mut span, &SILENT);
+    answer(&mut span);
+    let mut heard = Vec::new();
+    for _ in 0..50 {
+        heard.extend_from_slice(&step(&mut span, &SILENT).1);
+    }
+    let loud = heard.iter().filter(|s| s.unsigned_abs() > 4000).count();
+    assert!(loud > 2000, "the WAV reached the box: {loud}");
+    let e = CallScript::new()
+        .play_wav(&dir.join("missing.wav"))
+        .unwrap_err();
+    assert!(e.contains("missing.wav"), "{e}");
+    std::fs::write(
+        &path,
+        yingda_dsp::wav::write(16000, yingda_dsp::wav::Encoding::Pcm16, &tone),
+    )
+    .unwrap();
+    assert!(CallScript::new()
+        .play_wav(&path)
+        .unwrap_err()
+        .contains("16000 Hz"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
