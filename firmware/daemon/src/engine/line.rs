@@ -102,7 +102,6 @@ pub struct LineEngine {
     tx_gain: f32,
     dtmf: DtmfRx,
     cid: Option<CidRx>,
-    cid_format: Option<&'static str>,
     progress: Option<ProgressDet>,
     busycount: u8,
     player: Player,
@@ -144,7 +143,6 @@ impl LineEngine {
             tx_gain: gain(settings.tx_gain_db),
             dtmf: DtmfRx::new(),
             cid: None,
-            cid_format: None,
             progress: None,
             busycount,
             player: Player::new(),
@@ -279,66 +277,41 @@ impl LineEngine {
 
     fn detect<C: Channel>(&mut self, ch: &mut C, rx: &[i16], out: &mut Out<'_>) {
         let now = self.now;
-        let mut found: Option<fxo::CallerId> = None;
         let mut info: Option<CallerInfo> = None;
         match &mut self.cid {
             Some(CidRx::Fsk(r)) => r.rx(rx, |m| {
-                if let Ok(m) = m {
-                    let number = m.info.number.as_ref().map(|n| n.as_str().to_owned());
-                    let name = m.info.name_str().map(str::to_owned);
-                    let absence = m.info.number_absence.map(|a| match a {
+                let Ok(m) = m else { return };
+                info = Some(CallerInfo {
+                    number: m.info.number.as_ref().map(|n| n.as_str().to_owned()),
+                    name: m.info.name_str().map(str::to_owned),
+                    absence: m.info.number_absence.map(|a| match a {
                         FskAbsence::Private => "private",
                         _ => "unavailable",
-                    });
-                    let mut c = match &number {
-                        Some(n) => fxo::CallerId::with_number(n),
-                        None => fxo::CallerId::absent(if absence == Some("private") {
-                            fxo::Absence::Private
-                        } else {
-                            fxo::Absence::Unavailable
-                        }),
-                    };
-                    if let Some(n) = &name {
-                        c = c.and_name(n);
-                    }
-                    found = Some(c);
-                    info = Some(CallerInfo {
-                        number,
-                        name,
-                        absence,
-                        format: Some(match m.standard {
-                            yingda_dsp::fsk::FskStandard::Bell202 => "bell202",
-                            _ => "v23",
-                        }),
-                    });
-                }
+                    }),
+                    format: Some(match m.standard {
+                        yingda_dsp::fsk::FskStandard::Bell202 => "bell202",
+                        _ => "v23",
+                    }),
+                });
             }),
             Some(CidRx::Dtmf(r)) => r.rx(rx, |c| {
                 let Ok(c) = c else { return };
-                let number = (!c.number.is_empty()).then(|| c.number.as_str().to_owned());
-                let absence = c.absence.map(|a| match a {
-                    DtmfCidAbsence::Private => "private",
-                    _ => "unavailable",
-                });
-                found = Some(match &number {
-                    Some(n) => fxo::CallerId::with_number(n),
-                    None if absence == Some("private") => {
-                        fxo::CallerId::absent(fxo::Absence::Private)
-                    }
-                    None => fxo::CallerId::absent(fxo::Absence::Unavailable),
-                });
                 info = Some(CallerInfo {
-                    number,
+                    number: (!c.number.is_empty()).then(|| c.number.as_str().to_owned()),
                     name: None,
-                    absence,
+                    absence: c.absence.map(|a| match a {
+                        DtmfCidAbsence::Private => "private",
+                        _ => "unavailable",
+                    }),
                     format: Some("dtmf"),
                 });
             }),
             None => {}
         }
-        if let (Some(c), Some(i)) = (found, info) {
+        if let Some(i) = info {
+            let line_cid = i.to_line();
             out.send(EventKind::CallerId(i));
-            let actions = self.fxo.handle(now, Input::CallerId(c));
+            let actions = self.fxo.handle(now, Input::CallerId(line_cid));
             self.apply(ch, actions, out);
         }
 
@@ -427,11 +400,6 @@ impl LineEngine {
                     }
                 }
                 Action::StartCidReceiver(kind) => {
-                    self.cid_format = Some(match kind {
-                        CidReceiver::Dtmf => "dtmf",
-                        CidReceiver::FskBell => "bell202",
-                        _ => "v23",
-                    });
                     self.cid = Some(match kind {
                         CidReceiver::Dtmf => CidRx::Dtmf(Box::default()),
                         _ => CidRx::Fsk(Box::default()),

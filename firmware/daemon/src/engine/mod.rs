@@ -24,6 +24,22 @@ pub struct CallerInfo {
     pub format: Option<&'static str>,
 }
 
+impl CallerInfo {
+    /// The caller ID as the line signalling machine takes it.
+    pub fn to_line(&self) -> yingda_signaling::fxo::CallerId {
+        use yingda_signaling::fxo::{Absence, CallerId};
+        let id = match &self.number {
+            Some(n) => CallerId::with_number(n),
+            None if self.absence == Some("private") => CallerId::absent(Absence::Private),
+            None => CallerId::absent(Absence::Unavailable),
+        };
+        match &self.name {
+            Some(n) => id.and_name(n),
+            None => id,
+        }
+    }
+}
+
 /// Something a line reports to the control plane.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
