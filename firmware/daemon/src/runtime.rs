@@ -365,9 +365,10 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
         .enumerate()
         .flat_map(|(i, l)| l.channels.iter().map(move |&c| (c, i)))
         .collect();
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut sigusr1 =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())?;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let mut tick = tokio::time::interval(Duration::from_millis(5));
     let mut shutdown_at: Option<Instant> = None;
     let notify = yingda_hal_rpi::Notifier::from_env()?;
@@ -382,43 +383,44 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
     info!("ready: answering calls");
     let mut alarm = false;
     let mut last_watchdog = Instant::now();
-    let mut last_ticks = 0u64;
+    let mut last_ticks: Vec<u64> = vec![0; links.len()];
 
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = tokio::signal::ctrl_c(), if shutdown_at.is_none() => {
-                info!(calls = controller.active_calls(), "shutdown requested; letting calls finish");
-                shutdown_at = Some(Instant::now());
-                let _ = notify.stopping();
+        let stop_requested = tokio::select! {
+            _ = tick.tick() => false,
+            _ = sigusr1.recv() => {
+                handsets.toggle();
+                false
             }
-            _ = sigusr1.recv() => handsets.toggle(),
-            _ = sigterm.recv(), if shutdown_at.is_none() => {
-                info!(calls = controller.active_calls(), "shutdown requested; letting calls finish");
-                shutdown_at = Some(Instant::now());
-                let _ = notify.stopping();
-            }
+            _ = sigint.recv(), if shutdown_at.is_none() => true,
+            _ = sigterm.recv(), if shutdown_at.is_none() => true,
+        };
+        if stop_requested {
+            info!(
+                calls = controller.active_calls(),
+                "shutdown requested; letting calls finish"
+            );
+            shutdown_at = Some(Instant::now());
+            let _ = notify.stopping();
         }
-        // Demo calls from the simulated exchange.
-        if shutdown_at.is_none() {
-            for d in &mut demo {
-                if d.next.is_some_and(|t| Instant::now() >= t) {
-                    d.next = None;
-                    info!(
-                        channel = d.channel,
-                        "demo: the simulated exchange places a call"
-                    );
-                    if let Err(e) = d.handle.place_call(d.channel, d.script.clone()) {
-                        warn!("demo call: {e}");
-                    }
+        // Demo calls from the simulated exchange (no new ones once stopping).
+        for d in &mut demo {
+            if shutdown_at.is_none() && d.next.is_some_and(|t| Instant::now() >= t) {
+                d.next = None;
+                info!(
+                    channel = d.channel,
+                    "demo: the simulated exchange places a call"
+                );
+                if let Err(e) = d.handle.place_call(d.channel, d.script.clone()) {
+                    warn!("demo call: {e}");
                 }
-                for (ch, _, e) in d.handle.take_log() {
-                    info!(channel = ch, "{e}");
-                }
-                for report in d.handle.take_reports() {
-                    if report.channel == d.channel {
-                        d.next = d.repeat.map(|r| Instant::now() + r);
-                    }
+            }
+            for (ch, _, e) in d.handle.take_log() {
+                info!(channel = ch, "{e}");
+            }
+            for report in d.handle.take_reports() {
+                if report.channel == d.channel {
+                    d.next = d.repeat.map(|r| Instant::now() + r);
                 }
             }
         }
@@ -451,18 +453,24 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
             handsets.toggle();
         }
         panel.show(controller.active_calls() > 0, alarm);
-        // Health: tell systemd and the hardware watchdog we are alive only while the span
-        // threads are ticking.
+        // Health: tell systemd and the hardware watchdog we are alive only while every span
+        // thread is ticking.
         if last_watchdog.elapsed() >= kick_every {
-            let ticks: u64 = links
+            let ticks: Vec<u64> = links
                 .iter()
                 .map(|l| l.stats.ticks.load(Ordering::Relaxed))
-                .sum();
-            if ticks > last_ticks {
+                .collect();
+            let stuck: Vec<&str> = links
+                .iter()
+                .zip(ticks.iter().zip(&last_ticks))
+                .filter(|(_, (now, before))| now <= before)
+                .map(|(l, _)| l.name.as_str())
+                .collect();
+            if stuck.is_empty() {
                 let _ = notify.watchdog();
                 panel.kick();
             } else {
-                warn!("no span ticked since the last watchdog period; not kicking the watchdog");
+                warn!(spans = ?stuck, "span thread not ticking; not kicking the watchdog");
             }
             last_ticks = ticks;
             last_watchdog = Instant::now();
