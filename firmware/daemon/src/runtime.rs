@@ -460,12 +460,8 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
                 .iter()
                 .map(|l| l.stats.ticks.load(Ordering::Relaxed))
                 .collect();
-            let stuck: Vec<&str> = links
-                .iter()
-                .zip(ticks.iter().zip(&last_ticks))
-                .filter(|(_, (now, before))| now <= before)
-                .map(|(l, _)| l.name.as_str())
-                .collect();
+            let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
+            let stuck = stuck_spans(&names, &ticks, &last_ticks);
             if stuck.is_empty() {
                 let _ = notify.watchdog();
                 panel.kick();
@@ -530,6 +526,16 @@ impl Handsets {
     }
 }
 
+/// Spans whose tick counter did not move since the last health check.
+fn stuck_spans<'a>(names: &[&'a str], ticks: &[u64], before: &[u64]) -> Vec<&'a str> {
+    names
+        .iter()
+        .zip(ticks.iter().zip(before))
+        .filter(|(_, (now, then))| now <= then)
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 fn next_id(store: &dyn Store) -> CallId {
     match store.next_call_id() {
         Ok(id) => id,
@@ -585,5 +591,36 @@ fn log_event(ev: &Event) {
             "transfer failed, caller retrieved"
         ),
         EventKind::Refused(why) => warn!(channel = ch, "request refused: {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_stuck_span_is_found_even_when_others_tick() {
+        let names = ["sim0", "dahdi1"];
+        assert!(stuck_spans(&names, &[50, 50], &[0, 0]).is_empty());
+        assert_eq!(stuck_spans(&names, &[100, 50], &[50, 50]), ["dahdi1"]);
+        assert_eq!(
+            stuck_spans(&names, &[100, 50], &[100, 50]),
+            ["sim0", "dahdi1"]
+        );
+    }
+
+    #[test]
+    fn demo_script_presents_caller_id_then_digits_then_hangs_up() {
+        let s = demo_script("13800138000", "2024#", "v23");
+        let cid = s.caller_id.as_ref().unwrap();
+        assert_eq!(
+            (cid.format, cid.number.as_deref()),
+            (CidFormat::FskV23, Some("13800138000"))
+        );
+        assert!(matches!(s.steps.last(), Some(yingda_hal_sim::Step::HangUp)));
+        assert!(s
+            .steps
+            .iter()
+            .any(|st| matches!(st, yingda_hal_sim::Step::Digits(d) if d == "2024#")));
     }
 }
