@@ -381,7 +381,7 @@ impl Port {
         g711::decode(self.law, tx, &mut tx_lin);
         let mut far = [0i16; FRAME_SAMPLES];
 
-        self.hook_changes(now, callees, log, done);
+        self.hook_changes(now, log, done);
         self.advance(now, &tx_lin, &mut far, callees, log, done);
 
         if let Some(clip) = &mut self.far {
@@ -414,7 +414,6 @@ impl Port {
     fn hook_changes(
         &mut self,
         now: Millis,
-        callees: &HashMap<String, Callee>,
         log: &mut impl FnMut(CoEvent),
         done: &mut Vec<CallReport>,
     ) {
@@ -422,7 +421,7 @@ impl Port {
             self.flash_until = None;
             self.events
                 .push_back(LineEvent::HookComplete(HookCommand::Flash));
-            self.on_flash(now, log);
+            self.on_flash(log);
         }
         let Some(cmd) = self.pending_hook.take() else {
             return;
@@ -436,7 +435,7 @@ impl Port {
             HookCommand::OnHook if self.offhook => {
                 self.offhook = false;
                 self.events.push_back(LineEvent::HookComplete(cmd));
-                self.on_onhook(now, callees, log, done);
+                self.on_onhook(now, log, done);
             }
             HookCommand::Flash if self.offhook => {
                 self.flash_until = Some(now + 300);
@@ -466,13 +465,7 @@ impl Port {
             State::Idle => {
                 log(CoEvent::DialTone);
                 self.new_report(true);
-                self.far = Some(Clip::looped(signals::tone(Tone::Dial).into()));
-                self.dtmf_rx = DtmfRx::new();
-                self.state = State::Dialling {
-                    digits: String::new(),
-                    last_digit: None,
-                    held: None,
-                };
+                self.start_dialling(None);
             }
             other => self.state = other,
         }
@@ -481,11 +474,9 @@ impl Port {
     fn on_onhook(
         &mut self,
         now: Millis,
-        callees: &HashMap<String, Callee>,
         log: &mut impl FnMut(CoEvent),
         done: &mut Vec<CallReport>,
     ) {
-        let _ = callees;
         self.far = None;
         match std::mem::replace(&mut self.state, State::Idle) {
             // Hanging up while a caller is held and an extension was dialled hands the caller
@@ -514,21 +505,13 @@ impl Port {
         }
     }
 
-    fn on_flash(&mut self, now: Millis, log: &mut impl FnMut(CoEvent)) {
+    fn on_flash(&mut self, log: &mut impl FnMut(CoEvent)) {
         log(CoEvent::HookFlash);
         match std::mem::replace(&mut self.state, State::Idle) {
             // First flash: hold the caller and give dial tone for the extension.
             State::Talking {
                 runner, held: None, ..
-            } => {
-                self.far = Some(Clip::looped(signals::tone(Tone::Dial).into()));
-                self.dtmf_rx = DtmfRx::new();
-                self.state = State::Dialling {
-                    digits: String::new(),
-                    last_digit: None,
-                    held: Some(runner),
-                };
-            }
+            } => self.start_dialling(Some(runner)),
             // Second flash: drop the extension and take the caller back.
             State::Talking {
                 held: Some(runner), ..
@@ -547,11 +530,19 @@ impl Port {
                     callee: None,
                 };
             }
-            other => {
-                let _ = now;
-                self.state = other;
-            }
+            other => self.state = other,
         }
+    }
+
+    /// Dial tone and a fresh digit receiver; `held` is the caller waiting during a transfer.
+    fn start_dialling(&mut self, held: Option<Runner>) {
+        self.far = Some(Clip::looped(signals::tone(Tone::Dial).into()));
+        self.dtmf_rx = DtmfRx::new();
+        self.state = State::Dialling {
+            digits: String::new(),
+            last_digit: None,
+            held,
+        };
     }
 
     fn advance(
@@ -639,7 +630,7 @@ impl Port {
                 }
                 if let RunnerOut::HungUp = runner.frame(now, far, log) {
                     log(CoEvent::FarEndHungUp);
-                    self.far_hangup(now, log);
+                    self.far_hangup(log);
                 }
             }
             State::FarGone => {}
@@ -764,8 +755,7 @@ impl Port {
         };
     }
 
-    fn far_hangup(&mut self, now: Millis, log: &mut impl FnMut(CoEvent)) {
-        let _ = now;
+    fn far_hangup(&mut self, log: &mut impl FnMut(CoEvent)) {
         self.state = State::FarGone;
         if self.profile.polarity_on_far_hangup {
             self.events.push_back(LineEvent::PolarityReversal);
@@ -780,5 +770,5 @@ impl Port {
     }
 }
 
-/// Samples in one frame, as a time step.
+/// Duration of one frame in milliseconds: the simulated clock's step per tick.
 pub(crate) const FRAME_TIME: Millis = FRAME_MS as Millis;
