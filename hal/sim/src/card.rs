@@ -13,6 +13,7 @@ use yingda_hal::{
 
 use crate::co::{CallReport, CoEvent, LineProfile, Port, FRAME_TIME};
 use crate::script::{CallScript, Callee};
+use crate::signals::{self, CidSignal};
 
 /// How simulated time relates to wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +61,7 @@ impl Default for SimConfig {
 
 #[derive(Debug, Default)]
 struct Shared {
-    placed: Vec<(u32, CallScript)>,
+    placed: Vec<(u32, CallScript, Option<CidSignal>)>,
     callees: HashMap<String, Callee>,
     callees_changed: bool,
     log: Vec<(u32, Millis, CoEvent)>,
@@ -92,15 +93,19 @@ impl SimHandle {
                 ),
             ));
         }
-        if let Some(cid) = &script.caller_id {
-            crate::signals::check_cid(cid).map_err(|e| {
+        // Rendered here, on the caller's thread, so the tick only plays it.
+        let cid = script
+            .caller_id
+            .as_ref()
+            .map(signals::render_cid)
+            .transpose()
+            .map_err(|e| {
                 Error::new(
                     ErrorKind::InvalidConfig,
                     format!("place call on channel {channel}: {e}"),
                 )
             })?;
-        }
-        lock(&self.shared).placed.push((channel, script));
+        lock(&self.shared).placed.push((channel, script, cid));
         Ok(())
     }
     /// Say what happens when the box dials `number`.
@@ -254,9 +259,9 @@ impl Span for SimSpan {
         let mut log = Vec::new();
         {
             let mut shared = lock(&self.shared);
-            for (channel, script) in shared.placed.drain(..) {
+            for (channel, script, cid) in shared.placed.drain(..) {
                 if let Some(c) = self.channels.iter_mut().find(|c| c.info.number == channel) {
-                    c.port.place_call(script);
+                    c.port.place_call(script, cid);
                 }
             }
             if shared.callees_changed {

@@ -9,8 +9,8 @@ use yingda_dsp::dtmf::{DtmfEvent, DtmfRx};
 use yingda_dsp::g711;
 use yingda_hal::{AudioFrame, HookCommand, Law, LineEvent, Millis, FRAME_MS, FRAME_SAMPLES};
 
-use crate::script::{CallScript, Callee, CidFormat, Step};
-use crate::signals::{self, Tone};
+use crate::script::{CallScript, Callee, Step};
+use crate::signals::{self, CidSignal, Tone};
 
 /// How the exchange behaves on one line.
 #[derive(Debug, Clone)]
@@ -306,7 +306,7 @@ pub(crate) struct Port {
     pending_hook: Option<HookCommand>,
     pub(crate) events: VecDeque<LineEvent>,
     far: Option<Clip>,
-    queued_calls: VecDeque<CallScript>,
+    queued_calls: VecDeque<(CallScript, Option<CidSignal>)>,
     echo: Vec<i16>,
     echo_pos: usize,
     echo_delay: usize,
@@ -339,8 +339,9 @@ impl Port {
         }
     }
 
-    pub(crate) fn place_call(&mut self, script: CallScript) {
-        self.queued_calls.push_back(script);
+    /// Queue an inbound call; `cid` is its caller ID, already rendered.
+    pub(crate) fn place_call(&mut self, script: CallScript, cid: Option<CidSignal>) {
+        self.queued_calls.push_back((script, cid));
     }
 
     pub(crate) fn set_hook(&mut self, cmd: HookCommand) {
@@ -559,23 +560,20 @@ impl Port {
                 if self.offhook {
                     return;
                 }
-                if let Some(script) = self.queued_calls.pop_front() {
+                if let Some((script, cid)) = self.queued_calls.pop_front() {
                     log(CoEvent::CallPlaced);
                     self.new_report(false);
-                    match script.caller_id.clone() {
-                        Some(cid) if cid.format == CidFormat::Dtmf => {
-                            let (digits, audio) = signals::dtmf_cid(&cid);
+                    match cid {
+                        Some(CidSignal::Dtmf { digits, audio }) => {
                             let ring_at = now
                                 + (audio.len() / 8) as Millis
                                 + Millis::from(self.profile.dtmf_cid_gap_ms);
                             log(CoEvent::DtmfCallerIdSent(digits));
-                            self.far = Some(Clip::once(audio.into()));
+                            self.far = Some(Clip::once(audio));
                             self.state = State::DtmfCid { script, ring_at };
                         }
-                        Some(cid) => {
-                            // SimHandle::place_call checked that it renders.
-                            let fsk = signals::fsk_cid(&cid).unwrap_or_default();
-                            self.start_ring(now, script, Some(fsk.into()), log);
+                        Some(CidSignal::Fsk(audio)) => {
+                            self.start_ring(now, script, Some(audio), log)
                         }
                         None => self.start_ring(now, script, None, log),
                     }

@@ -1,7 +1,11 @@
 //! Far-end signals of the simulated exchange, rendered with the firmware's own DSP
 //! generators (whose output the DSP tests check against spandsp).
 //!
-//! Rendering happens when a call or tone starts, off the box's real-time path.
+//! Rendering happens when a call is placed or a tone starts, never per frame. Caller ID is
+//! rendered by [`SimHandle::place_call`](crate::SimHandle::place_call) on the test's thread,
+//! so a script that cannot be sent is rejected there and the tick only plays it.
+
+use std::sync::Arc;
 
 use yingda_dsp::callerid::{Absence, CallerIdTx, CallerInfo, LeadIn, MessageFormat};
 use yingda_dsp::dtmf::{DtmfTx, DtmfTxConfig};
@@ -62,23 +66,43 @@ pub(crate) fn dtmf(digits: &str) -> Vec<i16> {
     out
 }
 
-/// DTMF caller ID sent before the first ring: the digit string and its audio.
-pub(crate) fn dtmf_cid(cid: &CallerId) -> (String, Vec<i16>) {
+/// Caller ID as the exchange sends it, rendered once when the call is placed.
+#[derive(Debug, Clone)]
+pub(crate) enum CidSignal {
+    /// DTMF before the first ring: the digit string (for the log) and its audio.
+    Dtmf { digits: String, audio: Arc<[i16]> },
+    /// FSK between the first and second ring.
+    Fsk(Arc<[i16]>),
+}
+
+/// Render `cid` as its format asks, or say why it cannot be sent.
+pub(crate) fn render_cid(cid: &CallerId) -> Result<CidSignal, String> {
+    match cid.format {
+        CidFormat::Dtmf => {
+            let digits = dtmf_cid_digits(cid)?;
+            let audio = dtmf(&digits).into();
+            Ok(CidSignal::Dtmf { digits, audio })
+        }
+        CidFormat::FskV23 | CidFormat::FskBell202 => Ok(CidSignal::Fsk(fsk_cid(cid)?.into())),
+    }
+}
+
+/// The DTMF caller ID digit string sent before the first ring (`A<number>C`, or `B<code>C`
+/// when the number is absent).
+fn dtmf_cid_digits(cid: &CallerId) -> Result<String, String> {
     let absence = match (cid.number.is_some(), cid.absence) {
         (true, _) => None,
         (false, Some('P')) => Some(DtmfCidAbsence::Private),
         (false, _) => Some(DtmfCidAbsence::Unavailable),
     };
     let number = cid.number.as_deref().unwrap_or("");
-    let digits = dtmf_cid::encode(number, absence, StartDigit::A, EndDigit::C)
+    dtmf_cid::encode(number, absence, StartDigit::A, EndDigit::C)
         .map(|d| d.to_string())
-        .unwrap_or_default();
-    let audio = dtmf(&digits);
-    (digits, audio)
+        .map_err(|e| e.to_string())
 }
 
 /// FSK caller ID (MDMF when a name is given, else SDMF) sent between the first two rings.
-pub(crate) fn fsk_cid(cid: &CallerId) -> Result<Vec<i16>, String> {
+fn fsk_cid(cid: &CallerId) -> Result<Vec<i16>, String> {
     let standard = if cid.format == CidFormat::FskBell202 {
         FskStandard::Bell202
     } else {
@@ -119,17 +143,4 @@ pub(crate) fn fsk_cid(cid: &CallerId) -> Result<Vec<i16>, String> {
     let n = tx.fill(&mut out);
     out.truncate(n);
     Ok(out)
-}
-
-/// Check that `cid` can be sent as its format asks.
-pub(crate) fn check_cid(cid: &CallerId) -> Result<(), String> {
-    match cid.format {
-        CidFormat::Dtmf => {
-            let number = cid.number.as_deref().unwrap_or("");
-            dtmf_cid::encode(number, None, StartDigit::A, EndDigit::C)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-        CidFormat::FskV23 | CidFormat::FskBell202 => fsk_cid(cid).map(|_| ()),
-    }
 }
