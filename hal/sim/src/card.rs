@@ -13,7 +13,7 @@ use yingda_hal::{
 
 use crate::co::{CallReport, CoEvent, LineProfile, Port, FRAME_TIME};
 use crate::script::{CallScript, Callee};
-use crate::signals::{self, CidSignal};
+use crate::signals::{self, CidSignal, Tones};
 
 /// How simulated time relates to wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +184,7 @@ impl SimSpan {
             ));
         }
         let silence = [g711::silence(config.law); FRAME_SAMPLES];
+        let tones = Tones::render();
         let channels = (0..config.ports)
             .map(|i| {
                 let number = config.first_channel + i;
@@ -193,7 +194,7 @@ impl SimSpan {
                         law: config.law,
                         signalling: config.signalling,
                     },
-                    port: Port::new(number, config.law, config.profile.clone()),
+                    port: Port::new(number, config.law, config.profile.clone(), tones.clone()),
                     rx: silence,
                     tx: silence,
                 }

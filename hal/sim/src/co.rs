@@ -10,7 +10,7 @@ use yingda_dsp::g711;
 use yingda_hal::{AudioFrame, HookCommand, Law, LineEvent, Millis, FRAME_MS, FRAME_SAMPLES};
 
 use crate::script::{CallScript, Callee, Step};
-use crate::signals::{self, CidSignal, Tone};
+use crate::signals::{self, CidSignal, Tone, Tones};
 
 /// How the exchange behaves on one line.
 #[derive(Debug, Clone)]
@@ -300,6 +300,7 @@ pub(crate) struct Port {
     pub(crate) channel: u32,
     law: Law,
     profile: LineProfile,
+    tones: Tones,
     state: State,
     offhook: bool,
     flash_until: Option<Millis>,
@@ -316,7 +317,7 @@ pub(crate) struct Port {
 }
 
 impl Port {
-    pub(crate) fn new(channel: u32, law: Law, profile: LineProfile) -> Self {
+    pub(crate) fn new(channel: u32, law: Law, profile: LineProfile, tones: Tones) -> Self {
         let delay = profile.echo_delay_ms.map_or(0, |ms| (ms * 8) as usize);
         let echo_gain = 10f32.powf(-profile.echo_loss_db / 20.0);
         Self {
@@ -336,6 +337,7 @@ impl Port {
             dtmf_rx: DtmfRx::new(),
             report: None,
             profile,
+            tones,
         }
     }
 
@@ -537,7 +539,7 @@ impl Port {
 
     /// Dial tone and a fresh digit receiver; `held` is the caller waiting during a transfer.
     fn start_dialling(&mut self, held: Option<Runner>) {
-        self.far = Some(Clip::looped(signals::tone(Tone::Dial).into()));
+        self.far = Some(Clip::looped(self.tones.get(Tone::Dial)));
         self.dtmf_rx = DtmfRx::new();
         self.state = State::Dialling {
             digits: String::new(),
@@ -743,7 +745,7 @@ impl Port {
             }
             Callee::Congestion => (Tone::Congestion, None, false, Vec::new()),
         };
-        self.far = Some(Clip::looped(signals::tone(tone).into()));
+        self.far = Some(Clip::looped(self.tones.get(tone)));
         self.state = State::Alerting {
             number,
             answer_at,
@@ -763,7 +765,7 @@ impl Port {
         }
         if self.profile.busy_tone_after_far_hangup {
             log(CoEvent::BusyTone);
-            self.far = Some(Clip::looped(signals::tone(Tone::Busy).into()));
+            self.far = Some(Clip::looped(self.tones.get(Tone::Busy)));
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Far-end signals of the simulated exchange, rendered with the firmware's own DSP
 //! generators (whose output the DSP tests check against spandsp).
 //!
-//! Rendering happens when a call is placed or a tone starts, never per frame. Caller ID is
-//! rendered by [`SimHandle::place_call`](crate::SimHandle::place_call) on the test's thread,
-//! so a script that cannot be sent is rejected there and the tick only plays it.
+//! Rendering never happens per frame: call-progress tones are rendered once when the card is
+//! built, caller ID by [`SimHandle::place_call`](crate::SimHandle::place_call) on the test's
+//! thread (so a script that cannot be sent is rejected there), and only a far-end script's
+//! DTMF digits when that step starts.
 
 use std::sync::Arc;
 
@@ -24,8 +25,47 @@ pub(crate) enum Tone {
     Ringback,
 }
 
+/// The call-progress tones, rendered once per card and shared by its ports, so that a
+/// hook change only starts playing one.
+#[derive(Clone)]
+pub(crate) struct Tones {
+    dial: Arc<[i16]>,
+    busy: Arc<[i16]>,
+    congestion: Arc<[i16]>,
+    ringback: Arc<[i16]>,
+}
+
+impl Tones {
+    pub(crate) fn render() -> Self {
+        Self {
+            dial: tone(Tone::Dial).into(),
+            busy: tone(Tone::Busy).into(),
+            congestion: tone(Tone::Congestion).into(),
+            ringback: tone(Tone::Ringback).into(),
+        }
+    }
+
+    /// One full cadence cycle of `tone`, for looping.
+    pub(crate) fn get(&self, tone: Tone) -> Arc<[i16]> {
+        match tone {
+            Tone::Dial => &self.dial,
+            Tone::Busy => &self.busy,
+            Tone::Congestion => &self.congestion,
+            Tone::Ringback => &self.ringback,
+        }
+        .clone()
+    }
+}
+
+impl std::fmt::Debug for Tones {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Thousands of samples say nothing in a log.
+        f.debug_struct("Tones").finish_non_exhaustive()
+    }
+}
+
 /// One full cadence cycle of `tone` (a second of dial tone), for looping.
-pub(crate) fn tone(tone: Tone) -> Vec<i16> {
+fn tone(tone: Tone) -> Vec<i16> {
     let t = match tone {
         Tone::Dial => ChinaTone::Dial,
         Tone::Busy => ChinaTone::Busy,
