@@ -183,6 +183,15 @@ impl SimSpan {
                 format!("sim span {}: ports must be 1..=256", config.name),
             ));
         }
+        let Some(end) = config.first_channel.checked_add(config.ports) else {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "sim span {}: channels {} + {} ports run past the last channel number",
+                    config.name, config.first_channel, config.ports
+                ),
+            ));
+        };
         let silence = [g711::silence(config.law); FRAME_SAMPLES];
         let tones = Tones::render();
         let channels = (0..config.ports)
@@ -203,7 +212,7 @@ impl SimSpan {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let handle = SimHandle {
             shared: shared.clone(),
-            channels: config.first_channel..config.first_channel + config.ports,
+            channels: config.first_channel..end,
             clock: clock.clone(),
         };
         let span = Self {
@@ -292,5 +301,20 @@ impl Span for SimSpan {
 
     fn channels_mut(&mut self) -> &mut [SimChannel] {
         &mut self.channels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_numbers_past_u32_max_are_a_config_error() {
+        let cfg = SimConfig {
+            first_channel: u32::MAX - 1,
+            ..SimConfig::default()
+        };
+        let e = SimSpan::new(cfg, Arc::new(ManualClock::new(0))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     }
 }
