@@ -2,7 +2,7 @@
 //! exchange, and a [`SimHandle`] through which tests and the demo drive the far ends.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use yingda_dsp::g711;
@@ -12,6 +12,7 @@ use yingda_hal::{
 };
 
 use crate::co::{CallReport, CoEvent, LineProfile, Port, FRAME_TIME};
+use crate::lock;
 use crate::script::{CallScript, Callee};
 use crate::signals::{self, CidSignal, Tones};
 
@@ -74,11 +75,6 @@ pub struct SimHandle {
     shared: Arc<Mutex<Shared>>,
     channels: std::ops::Range<u32>,
     clock: Arc<ManualClock>,
-}
-
-fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    // A panic elsewhere while holding the lock leaves plain data behind; keep using it.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl SimHandle {
@@ -169,6 +165,9 @@ pub struct SimSpan {
     started: Instant,
     ticks: u64,
     slips: u64,
+    /// Call steps and ended calls of this tick, handed to the handle at its end; kept between
+    /// ticks so that their buffers are reused.
+    log: Vec<(u32, Millis, CoEvent)>,
     done: Vec<CallReport>,
     callees: HashMap<String, Callee>,
 }
@@ -224,6 +223,7 @@ impl SimSpan {
             started: Instant::now(),
             ticks: 0,
             slips: 0,
+            log: Vec::new(),
             done: Vec::new(),
             callees: HashMap::new(),
         };
@@ -266,7 +266,6 @@ impl Span for SimSpan {
         self.pace();
         self.clock.advance(FRAME_TIME);
         let now = self.clock.now();
-        let mut log = Vec::new();
         {
             let mut shared = lock(&self.shared);
             for (channel, script, cid) in shared.placed.drain(..) {
@@ -278,22 +277,22 @@ impl Span for SimSpan {
                 shared.callees_changed = false;
                 self.callees = shared.callees.clone();
             }
-            drop(shared);
-            for c in &mut self.channels {
-                let number = c.info.number;
-                c.port.tick(
-                    now,
-                    &c.tx,
-                    &mut c.rx,
-                    &self.callees,
-                    &mut |e| log.push((number, now, e)),
-                    &mut self.done,
-                );
-            }
         }
-        if !log.is_empty() || !self.done.is_empty() {
+        let log = &mut self.log;
+        for c in &mut self.channels {
+            let number = c.info.number;
+            c.port.tick(
+                now,
+                &c.tx,
+                &mut c.rx,
+                &self.callees,
+                &mut |e| log.push((number, now, e)),
+                &mut self.done,
+            );
+        }
+        if !self.log.is_empty() || !self.done.is_empty() {
             let mut shared = lock(&self.shared);
-            shared.log.append(&mut log);
+            shared.log.append(&mut self.log);
             shared.reports.append(&mut self.done);
         }
         Ok(())

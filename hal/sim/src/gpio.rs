@@ -5,10 +5,12 @@
 //! tell exactly whether the daemon kicked it in time. Neither touches any device or reads the
 //! wall clock.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use yingda_hal::{Clock, Error, ErrorKind, Gpio, Led, LedState, Millis, Result, Watchdog};
+
+use crate::lock;
 
 /// Front-panel state as last set by the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +64,6 @@ pub enum PanelChange {
 struct PanelShared {
     state: PanelState,
     changes: Vec<PanelChange>,
-}
-
-fn lock(m: &Mutex<PanelShared>) -> MutexGuard<'_, PanelShared> {
-    // Plain data: a panic elsewhere while holding the lock leaves nothing half-updated.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Simulated front-panel GPIO. Clone the [`SimPanel`] handle from [`SimGpio::panel`] to look

@@ -26,3 +26,9 @@ mod signals;
 pub use card::{Pacing, SimChannel, SimConfig, SimHandle, SimSpan};
 pub use co::{CallReport, CoEvent, LineProfile};
 pub use script::{CallScript, Callee, CallerId, CidFormat, Step};
+
+/// Lock state shared with a test's handle. It is plain data updated in single statements, so
+/// a panic elsewhere while holding the lock leaves nothing half-updated: keep using it.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
