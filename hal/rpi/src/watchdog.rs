@@ -166,17 +166,19 @@ impl Watchdog for DevWatchdog {
     }
 
     fn disarm(&mut self) -> Result<()> {
-        let Some(mut file) = self.file.take() else {
+        let Some(file) = &mut self.file else {
             return Ok(());
         };
         // Magic close: 'V' then close. Drivers built with nowayout ignore it and keep counting.
+        // If the 'V' does not get through, the device stays open: it is still counting, and
+        // the daemon must still be able to kick it.
         file.write_all(b"V").map_err(|e| {
             Error::from_io(
                 format!("magic close of watchdog {}", self.path.display()),
                 e,
             )
         })?;
-        drop(file);
+        self.file = None;
         Ok(())
     }
 }
@@ -201,6 +203,23 @@ mod tests {
         let e = DevWatchdog::open_at(f.path(), None).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported);
         assert!(e.to_string().contains("WDIOC_GETTIMEOUT"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_magic_close_leaves_the_watchdog_kickable() {
+        // A read-only fd: writing the magic 'V' fails with EBADF.
+        let mut wd = DevWatchdog {
+            file: Some(File::open("/dev/null").unwrap()),
+            path: PathBuf::from("/dev/null"),
+            timeout: Duration::from_secs(15),
+        };
+        assert!(wd.disarm().is_err());
+        assert!(wd.file.is_some(), "still open, so still counting");
+        let e = wd.kick().unwrap_err();
+        assert!(
+            e.to_string().contains("WDIOC_KEEPALIVE"),
+            "the kick reached the device: {e}"
+        );
     }
 
     #[test]
