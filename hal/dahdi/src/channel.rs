@@ -307,6 +307,36 @@ impl DahdiChannel {
         self.check_removed()
     }
 
+    /// One read or write of a frame (`what`), fetching the kernel's events whenever it answers
+    /// `ELAST` and retrying after a signal. `Ok(None)`: the device had no room or no block.
+    fn frame_io(
+        &mut self,
+        what: &str,
+        mut op: impl FnMut(&mut File) -> std::io::Result<usize>,
+    ) -> Result<Option<usize>> {
+        for _ in 0..=MAX_EVENTS {
+            match op(&mut self.file) {
+                Ok(n) => return Ok(Some(n)),
+                Err(e) if e.raw_os_error() == Some(abi::ELAST) => self.drain_events()?,
+                Err(e) if e.kind() == IoKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == IoKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::from_io(
+                        format!("{what} dahdi channel {}", self.info.number),
+                        e,
+                    ));
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "{what} dahdi channel {}: events keep arriving",
+                self.info.number
+            ),
+        ))
+    }
+
     fn check_removed(&self) -> Result<()> {
         if self.removed {
             return Err(Error::new(
@@ -393,71 +423,24 @@ impl Channel for DahdiChannel {
     }
 
     fn read_frame(&mut self, frame: &mut AudioFrame) -> Result<()> {
-        for _ in 0..=MAX_EVENTS {
-            match self.file.read(frame) {
-                Ok(n) => {
-                    if n < frame.len() {
-                        frame[n..].fill(g711::silence(self.info.law));
-                        self.slips += 1;
-                    }
-                    return Ok(());
-                }
-                Err(e) if e.raw_os_error() == Some(abi::ELAST) => self.drain_events()?,
-                Err(e) if e.kind() == IoKind::WouldBlock => {
-                    // No block this tick (the card slipped): keep the line quiet.
-                    frame.fill(g711::silence(self.info.law));
-                    self.slips += 1;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == IoKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error::from_io(
-                        format!("read dahdi channel {}", self.info.number),
-                        e,
-                    ));
-                }
+        match self.frame_io("read", |f| f.read(&mut frame[..]))? {
+            Some(n) if n >= frame.len() => {}
+            // A short block, or none this tick (the card slipped): keep the line quiet.
+            got => {
+                frame[got.unwrap_or(0)..].fill(g711::silence(self.info.law));
+                self.slips += 1;
             }
         }
-        Err(Error::new(
-            ErrorKind::Io,
-            format!(
-                "read dahdi channel {}: events keep arriving",
-                self.info.number
-            ),
-        ))
+        Ok(())
     }
 
     fn write_frame(&mut self, frame: &AudioFrame) -> Result<()> {
-        for _ in 0..=MAX_EVENTS {
-            match self.file.write(frame) {
-                Ok(n) => {
-                    if n < frame.len() {
-                        self.slips += 1;
-                    }
-                    return Ok(());
-                }
-                Err(e) if e.raw_os_error() == Some(abi::ELAST) => self.drain_events()?,
-                Err(e) if e.kind() == IoKind::WouldBlock => {
-                    // The kernel's transmit buffers are full: this frame is dropped.
-                    self.slips += 1;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == IoKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error::from_io(
-                        format!("write dahdi channel {}", self.info.number),
-                        e,
-                    ));
-                }
-            }
+        match self.frame_io("write", |f| f.write(&frame[..]))? {
+            Some(n) if n >= frame.len() => {}
+            // Partly taken, or the kernel's transmit buffers are full: the rest is dropped.
+            _ => self.slips += 1,
         }
-        Err(Error::new(
-            ErrorKind::Io,
-            format!(
-                "write dahdi channel {}: events keep arriving",
-                self.info.number
-            ),
-        ))
+        Ok(())
     }
 }
 
