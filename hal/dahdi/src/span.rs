@@ -22,7 +22,6 @@ const TICK_TIMEOUT: Duration = Duration::from_millis(100);
 pub struct DahdiSpan {
     name: String,
     channels: Vec<DahdiChannel>,
-    ready: [bool; MAX_SPAN_CHANNELS],
 }
 
 impl DahdiSpan {
@@ -49,7 +48,6 @@ impl DahdiSpan {
         Ok(Self {
             name: name.to_owned(),
             channels,
-            ready: [false; MAX_SPAN_CHANNELS],
         })
     }
 }
@@ -71,8 +69,8 @@ impl Span for DahdiSpan {
     /// Wait until every channel has a block to read. Channels with events pending (the kernel
     /// flags them as exceptional) have their events moved to their queues on the way.
     fn wait_tick(&mut self) -> Result<()> {
-        let n = self.channels.len();
-        self.ready[..n].fill(false);
+        // Channels that have had a block to read during this call.
+        let mut ready = [false; MAX_SPAN_CHANNELS];
         let deadline = Instant::now() + TICK_TIMEOUT;
         loop {
             let mut events_on = [false; MAX_SPAN_CHANNELS];
@@ -80,7 +78,7 @@ impl Span for DahdiSpan {
                 let mut set: heapless::Vec<PollFd<'_>, MAX_SPAN_CHANNELS> = heapless::Vec::new();
                 let mut map = [0usize; MAX_SPAN_CHANNELS];
                 for (i, c) in self.channels.iter().enumerate() {
-                    if !self.ready[i] {
+                    if !ready[i] {
                         map[set.len()] = i;
                         // Cannot fail: there are at most MAX_SPAN_CHANNELS channels (checked at open).
                         let _ = set.push(PollFd::new(
@@ -132,7 +130,7 @@ impl Span for DahdiSpan {
                         events_on[i] = true;
                     }
                     if r.contains(PollFlags::POLLIN) {
-                        self.ready[i] = true;
+                        ready[i] = true;
                     }
                 }
             }
