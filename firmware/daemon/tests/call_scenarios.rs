@@ -3,7 +3,7 @@
 //! them, minus the threads.
 
 use yingda::testbed::Testbed;
-use yingda_hal_sim::{CallScript, CallerId, CidFormat, CoEvent};
+use yingda_hal_sim::{CallScript, CallerId, CidFormat, CoEvent, Ending};
 use yingda_store::DisconnectCause;
 
 fn config(extra_channel_keys: &str, sim_keys: &str) -> String {
@@ -89,6 +89,7 @@ fn demo_call_dtmf_cid_digits_busy_tone_disconnect() {
     );
     assert!(log.contains(&CoEvent::BoxHungUp), "{log:?}");
     let report = tb.sim(0).take_reports().pop().expect("exchange report");
+    assert_eq!(report.ending, Ending::FarEnd);
     // The caller heard the greeting (speech energy during the first seconds) and the read
     // back after pressing the keys.
     let greeting = &report.heard[..8000 * 4];

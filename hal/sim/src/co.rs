@@ -480,6 +480,8 @@ impl Port {
         log: &mut impl FnMut(CoEvent),
         done: &mut Vec<CallReport>,
     ) {
+        // Hanging up during a flash ends it: no flash completes on an idle line.
+        self.flash_until = None;
         self.far = None;
         match std::mem::replace(&mut self.state, State::Idle) {
             // Hanging up while a caller is held and an extension was dialled hands the caller

@@ -24,7 +24,7 @@ mod script;
 mod signals;
 
 pub use card::{Pacing, SimChannel, SimConfig, SimHandle, SimSpan};
-pub use co::{CallReport, CoEvent, LineProfile};
+pub use co::{CallReport, CoEvent, Ending, LineProfile};
 pub use script::{CallScript, Callee, CallerId, CidFormat, Step};
 
 /// Lock state shared with a test's handle. It is plain data updated in single statements, so

@@ -298,3 +298,25 @@ fn a_caller_script_plays_a_wav_file_to_the_box() {
         .contains("16000 Hz"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hanging_up_during_a_flash_completes_no_flash() {
+    let (mut span, handle, _clock) = card(LineProfile::default());
+    handle
+        .place_call(1, CallScript::new().wait(60_000))
+        .unwrap();
+    step(&mut span, &SILENT);
+    answer(&mut span);
+    span.channels_mut()[0].set_hook(HookCommand::Flash).unwrap();
+    step(&mut span, &SILENT);
+    span.channels_mut()[0]
+        .set_hook(HookCommand::OnHook)
+        .unwrap();
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events.extend(step(&mut span, &SILENT).0);
+    }
+    assert_eq!(events, [LineEvent::HookComplete(HookCommand::OnHook)]);
+    let log: Vec<CoEvent> = handle.take_log().into_iter().map(|(_, _, e)| e).collect();
+    assert!(!log.contains(&CoEvent::HookFlash), "{log:?}");
+}
