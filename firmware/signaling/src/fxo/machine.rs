@@ -332,36 +332,21 @@ impl Fxo {
     /// on hook (idle, ringing, guard).
     pub fn hangup(&mut self, now: Millis) -> Result<Actions, RequestError> {
         self.run_timers(now);
-        match self.state {
-            State::Connected
-            | State::TransferFlash { .. }
-            | State::TransferAwaitDialTone { .. }
-            | State::TransferPause { .. }
-            | State::TransferDialling { .. }
-            | State::TransferAwaitAnswer { .. }
-            | State::TransferRetrieve { .. } => {
-                self.state = self.end_call(
-                    now,
-                    Report::Disconnected {
-                        cause: Cause::LocalHangup,
-                    },
-                );
-                Ok(mem::take(&mut self.out))
+        let report = match self.state() {
+            LineState::Connected | LineState::Transferring => Report::Disconnected {
+                cause: Cause::LocalHangup,
+            },
+            LineState::Seizing | LineState::Dialling | LineState::AwaitingAnswer => {
+                Report::OutboundFailed {
+                    reason: Cause::Cancelled,
+                }
             }
-            State::AwaitDialTone { .. }
-            | State::BlindDialWait { .. }
-            | State::Dialling { .. }
-            | State::AwaitAnswer { .. } => {
-                self.state = self.end_call(
-                    now,
-                    Report::OutboundFailed {
-                        reason: Cause::Cancelled,
-                    },
-                );
-                Ok(mem::take(&mut self.out))
+            LineState::Idle | LineState::Ringing | LineState::Guard | LineState::OutOfService => {
+                return Err(self.refuse("hangup"))
             }
-            _ => Err(self.refuse("hangup")),
-        }
+        };
+        self.state = self.end_call(now, report);
+        Ok(mem::take(&mut self.out))
     }
 
     /// Transfer the connected call to `extension` by hook flash. Ends with
@@ -691,25 +676,19 @@ impl Fxo {
     }
 
     fn on_alarm(&mut self) {
-        let report = match self.state {
-            State::OutOfService => return,
-            State::Idle { .. } | State::Guard { .. } => None,
-            State::Ringing { .. }
-            | State::Connected
-            | State::TransferFlash { .. }
-            | State::TransferAwaitDialTone { .. }
-            | State::TransferPause { .. }
-            | State::TransferDialling { .. }
-            | State::TransferAwaitAnswer { .. }
-            | State::TransferRetrieve { .. } => Some(Report::Disconnected {
-                cause: Cause::Alarm,
-            }),
-            State::AwaitDialTone { .. }
-            | State::BlindDialWait { .. }
-            | State::Dialling { .. }
-            | State::AwaitAnswer { .. } => Some(Report::OutboundFailed {
-                reason: Cause::Alarm,
-            }),
+        let report = match self.state() {
+            LineState::OutOfService => return,
+            LineState::Idle | LineState::Guard => None,
+            LineState::Ringing | LineState::Connected | LineState::Transferring => {
+                Some(Report::Disconnected {
+                    cause: Cause::Alarm,
+                })
+            }
+            LineState::Seizing | LineState::Dialling | LineState::AwaitingAnswer => {
+                Some(Report::OutboundFailed {
+                    reason: Cause::Alarm,
+                })
+            }
         };
         self.state = self.enter_out_of_service(report);
     }
