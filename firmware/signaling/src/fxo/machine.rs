@@ -559,6 +559,14 @@ impl Fxo {
         State::Connected
     }
 
+    /// Dial tone heard (or the blind-dial delay over): send the number.
+    fn dial_number(&mut self, now: Millis, number: Digits) -> State {
+        self.send_digits(number);
+        State::Dialling {
+            deadline: after(now, self.cfg.digits_timeout_ms),
+        }
+    }
+
     fn after_flash(&self, now: Millis, ext: Digits) -> State {
         if self.cfg.transfer_wait_dialtone {
             State::TransferAwaitDialTone {
@@ -623,12 +631,7 @@ impl Fxo {
                     reason: Cause::NoDialTone,
                 },
             ),
-            State::BlindDialWait { number, .. } => {
-                self.send_digits(number);
-                State::Dialling {
-                    deadline: after(now, self.cfg.digits_timeout_ms),
-                }
-            }
+            State::BlindDialWait { number, .. } => self.dial_number(now, number),
             State::Dialling { .. } => self.end_call(
                 now,
                 Report::OutboundFailed {
@@ -823,10 +826,7 @@ impl Fxo {
                 self.glare()
             }
             (State::AwaitDialTone { number, .. }, Input::Progress(Progress::DialTone)) => {
-                self.send_digits(number);
-                State::Dialling {
-                    deadline: after(now, self.cfg.digits_timeout_ms),
-                }
+                self.dial_number(now, number)
             }
             (State::Dialling { .. }, Input::DigitsSent) => State::AwaitAnswer {
                 ringback: false,
