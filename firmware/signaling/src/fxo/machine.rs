@@ -839,11 +839,7 @@ impl Fxo {
                 }
             }
             (State::AwaitAnswer { .. }, Input::Progress(Progress::Voice))
-                if self.cfg.answeronvoice =>
-            {
-                self.outbound_connected()
-            }
-            (State::AwaitAnswer { ringback: true, .. }, Input::Progress(Progress::Silence))
+            | (State::AwaitAnswer { ringback: true, .. }, Input::Progress(Progress::Silence))
                 if self.cfg.answeronvoice =>
             {
                 self.outbound_connected()
