@@ -6,16 +6,8 @@ mod common;
 use common::*;
 use yingda_hal::LineEvent::{LoopCurrentDrop, PolarityReversal, RingOn};
 use yingda_signaling::fxo::{
-    Action, Cause, FxoConfig, LineSignalling, LineState, Progress, Report, RequestError,
+    Action, Cause, FxoConfig, LineSignalling, LineState, Progress, RequestError,
 };
-
-fn hung_up(cause: Cause) -> Vec<Action> {
-    vec![
-        hook(OnHook),
-        Action::StopProgressDetection,
-        rep(Report::Disconnected { cause }),
-    ]
-}
 
 #[test]
 fn busy_tone_disconnects_exactly_at_busycount_cycles() {

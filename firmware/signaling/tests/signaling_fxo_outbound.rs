@@ -8,14 +8,6 @@ use yingda_signaling::fxo::{
     Action, Cause, FxoConfig, LineSignalling, LineState, Progress, Report, RequestError,
 };
 
-fn failed(reason: Cause) -> Vec<Action> {
-    vec![
-        hook(OnHook),
-        Action::StopProgressDetection,
-        rep(Report::OutboundFailed { reason }),
-    ]
-}
-
 /// Dial `12345` at 0, dial tone at 800, digits sent at 2000.
 fn dialled(cfg: FxoConfig) -> yingda_signaling::fxo::Fxo {
     let mut fxo = line(cfg);
@@ -47,13 +39,7 @@ fn answered_by_voice_after_ringback() {
     // Progress detection stays on for busy-tone disconnect.
     assert_eq!(
         prog(&mut fxo, 60_000, Progress::Busy { cycles: 4 }),
-        [
-            hook(OnHook),
-            Action::StopProgressDetection,
-            rep(Report::Disconnected {
-                cause: Cause::BusyTone
-            })
-        ]
+        hung_up(Cause::BusyTone)
     );
 }
 

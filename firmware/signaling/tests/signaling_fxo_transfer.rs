@@ -39,11 +39,7 @@ fn blind_transfer_completes_when_the_extension_answers() {
     assert_eq!(prog(&mut fxo, 12_000, Progress::Ringback), []);
     assert_eq!(
         prog(&mut fxo, 16_000, Progress::Voice),
-        [
-            hook(OnHook),
-            Action::StopProgressDetection,
-            rep(Report::TransferCompleted)
-        ]
+        ended(Report::TransferCompleted)
     );
     assert_eq!(fxo.state(), LineState::Guard);
 }
@@ -55,11 +51,7 @@ fn transfer_completes_when_ringback_ends() {
     prog(&mut fxo, 12_000, Progress::Ringback);
     assert_eq!(
         prog(&mut fxo, 20_000, Progress::Silence),
-        [
-            hook(OnHook),
-            Action::StopProgressDetection,
-            rep(Report::TransferCompleted)
-        ]
+        ended(Report::TransferCompleted)
     );
 }
 
@@ -174,13 +166,7 @@ fn loop_current_drop_during_the_flash_is_not_a_disconnect() {
     // After the flash a drop is the PBX hanging up on us.
     assert_eq!(
         ev(&mut fxo, 1400, LoopCurrentDrop),
-        [
-            hook(OnHook),
-            Action::StopProgressDetection,
-            rep(Report::Disconnected {
-                cause: Cause::LoopCurrentDrop
-            })
-        ]
+        hung_up(Cause::LoopCurrentDrop)
     );
 }
 
@@ -189,13 +175,7 @@ fn hangup_during_transfer_goes_on_hook() {
     let mut fxo = transferring(quick_answer());
     assert_eq!(
         vec(fxo.hangup(12_000).unwrap()),
-        [
-            hook(OnHook),
-            Action::StopProgressDetection,
-            rep(Report::Disconnected {
-                cause: Cause::LocalHangup
-            })
-        ]
+        hung_up(Cause::LocalHangup)
     );
 }
 

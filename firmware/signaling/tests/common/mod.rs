@@ -2,7 +2,9 @@
 #![allow(dead_code, unused_imports, unreachable_pub)] // each test binary uses a different subset
 
 use yingda_hal::{HookCommand, LineEvent, Millis};
-use yingda_signaling::fxo::{Action, Actions, CallerId, Fxo, FxoConfig, Input, Progress, Report};
+use yingda_signaling::fxo::{
+    Action, Actions, CallerId, Cause, Fxo, FxoConfig, Input, Progress, Report,
+};
 
 pub use yingda_hal::HookCommand::{Flash, OffHook, OnHook};
 
@@ -53,6 +55,22 @@ pub fn rep(r: Report) -> Action {
 
 pub fn hook(cmd: HookCommand) -> Action {
     Action::SetHook(cmd)
+}
+
+/// What ending a call with the progress detector running produces: on hook, detector
+/// off, then `report`.
+pub fn ended(report: Report) -> Vec<Action> {
+    vec![hook(OnHook), Action::StopProgressDetection, rep(report)]
+}
+
+/// A connected call ended by `cause`.
+pub fn hung_up(cause: Cause) -> Vec<Action> {
+    ended(Report::Disconnected { cause })
+}
+
+/// An outbound call that failed with `reason` after going off hook.
+pub fn failed(reason: Cause) -> Vec<Action> {
+    ended(Report::OutboundFailed { reason })
 }
 
 pub fn digits(s: &str) -> Action {
