@@ -87,12 +87,15 @@ pub(crate) fn parse_cdr_key(k: &[u8]) -> Option<CallId> {
 pub(crate) fn cdr_key_name(k: &[u8]) -> String {
     match parse_cdr_key(k) {
         Some(id) => format!("{TREE_CDR}/{id}"),
-        None => format!("{TREE_CDR}/0x{}", hex(k)),
+        None => raw_key_name(TREE_CDR, k),
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Name of a key that does not decode, for errors: the tree and the key's bytes in hex,
+/// e.g. `config/0xfffe`.
+pub(crate) fn raw_key_name(tree: &str, k: &[u8]) -> String {
+    let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{tree}/0x{hex}")
 }
 
 /// Only the field the index needs; decoding this tolerates everything else being new.

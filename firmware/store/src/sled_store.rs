@@ -13,7 +13,7 @@ use sled::Transactional;
 
 use crate::error::{Result, StoreError};
 use crate::schema::{
-    self, cdr_key, cdr_key_name, hex, parse_start_key, start_key, StartOnly, TREE_CDR,
+    self, cdr_key, cdr_key_name, parse_start_key, raw_key_name, start_key, StartOnly, TREE_CDR,
     TREE_CDR_BY_START, TREE_CONFIG, TREE_META,
 };
 use crate::{CallId, Cdr, CdrPage, CorruptRecord, Store};
@@ -207,7 +207,7 @@ impl Store for SledStore {
         for k in self.trees.config.iter().keys() {
             let k = k.map_err(|e| StoreError::backend("list config keys", e))?;
             let k = String::from_utf8(k.to_vec()).map_err(|e| StoreError::Corrupt {
-                key: format!("{TREE_CONFIG}/0x{}", hex(e.as_bytes())),
+                key: raw_key_name(TREE_CONFIG, e.as_bytes()),
                 detail: "config key is not UTF-8".into(),
             })?;
             keys.push(k);
@@ -280,7 +280,7 @@ impl Store for SledStore {
             let (k, _) = item.map_err(|e| StoreError::backend("list cdrs", e))?;
             let Some((t, id)) = parse_start_key(&k) else {
                 page.corrupt.push(CorruptRecord {
-                    key: format!("{TREE_CDR_BY_START}/0x{}", hex(&k)),
+                    key: raw_key_name(TREE_CDR_BY_START, &k),
                     detail: format!("index key is {} bytes, expected 16", k.len()),
                 });
                 continue;
