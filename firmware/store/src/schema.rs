@@ -170,10 +170,9 @@ fn migrate_0_to_1(trees: &StoreTrees, report: &mut OpenReport) -> Result<()> {
         .map_err(|e| StoreError::backend(op, e))?;
     for item in trees.cdr.iter() {
         let (k, v) = item.map_err(|e| StoreError::backend(op, e))?;
-        let name = cdr_key_name(&k);
         let Some(id) = parse_cdr_key(&k) else {
             report.unindexed.push(CorruptRecord {
-                key: name,
+                key: cdr_key_name(&k),
                 detail: format!("key is {} bytes, expected 8", k.len()),
             });
             continue;
@@ -186,7 +185,7 @@ fn migrate_0_to_1(trees: &StoreTrees, report: &mut OpenReport) -> Result<()> {
                     .map_err(|e| StoreError::backend(op, e))?;
             }
             Err(e) => report.unindexed.push(CorruptRecord {
-                key: name,
+                key: cdr_key_name(&k),
                 detail: e.to_string(),
             }),
         }
