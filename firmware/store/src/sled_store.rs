@@ -1,8 +1,8 @@
 //! [`Store`] on sled 0.34.
 //!
 //! Every write goes through one sled call (or one multi-tree transaction) followed by
-//! `Db::flush()`; see the crate docs for the durability policy. sled types never leave this
-//! module.
+//! `Db::flush()`; see the crate docs for the durability policy. sled types never leave the
+//! crate: only this module and [`crate::schema`] (through [`StoreTrees`]) touch them.
 
 use std::io;
 use std::ops::Range;
