@@ -2,6 +2,11 @@
 //!
 //! The same DSP blocks the appliance runs on live lines are run over a whole file: the DTMF
 //! receiver, the DTMF and FSK caller-ID receivers and the call-progress tone detector.
+//!
+//! Captures come from the field and may be anything: nothing here may panic on any file or
+//! any samples (a file that cannot be decoded is a [`DecodeError`]), and nothing here
+//! prints. The serialised form of [`Finding`] is the `--json` contract of `yingda-diag`:
+//! fields may be added, never renamed or removed.
 #![forbid(unsafe_code)]
 
 use std::fmt;
