@@ -186,7 +186,9 @@ impl DtmfCidDecoder {
                 }
             }
         });
-        if parser.kind.is_some() && rx.position() > parser.last_end + INTER_DIGIT_TIMEOUT {
+        if parser.kind.is_some()
+            && rx.position() > parser.last_end.saturating_add(INTER_DIGIT_TIMEOUT)
+        {
             let digits = parser.body.len();
             parser.kind = None;
             on_record(Err(CidError::Unterminated { digits }));
@@ -224,7 +226,9 @@ struct Parser {
 
 impl Parser {
     fn digit(&mut self, digit: char, start: u64, end: u64) -> Option<Result<CallerId, CidError>> {
-        let timed_out = self.kind.is_some() && start > self.last_end + INTER_DIGIT_TIMEOUT;
+        // `start` and `end` may come from the caller (`DtmfCidDecoder::digit`): saturate.
+        let timed_out =
+            self.kind.is_some() && start > self.last_end.saturating_add(INTER_DIGIT_TIMEOUT);
         self.last_end = end;
         if timed_out {
             let digits = self.body.len();
@@ -351,6 +355,16 @@ mod tests {
         let r = d.digit('C', 21_600, 22_000).unwrap().unwrap();
         assert_eq!(r.number.as_str(), "5");
         assert_eq!(r.start, 20_000);
+    }
+
+    #[test]
+    fn digit_times_near_u64_max_do_not_overflow() {
+        let mut d = DtmfCidDecoder::new();
+        assert!(d.digit('A', u64::MAX - 400, u64::MAX).is_none());
+        assert!(d.digit('1', u64::MAX, u64::MAX).is_none());
+        d.rx(&[0; 200], |r| panic!("unexpected {r:?}"));
+        let r = d.digit('C', u64::MAX, u64::MAX).unwrap().unwrap();
+        assert_eq!(r.number.as_str(), "1");
     }
 
     #[test]

@@ -343,7 +343,7 @@ impl FskRx {
                 if self.alt_runs == 0 {
                     self.alt_from = at.saturating_sub(u64::from(self.run));
                 }
-                self.alt_runs += 1;
+                self.alt_runs = self.alt_runs.saturating_add(1);
                 if self.alt_runs >= SEIZURE_MIN_BITS && !self.seizure_reported {
                     self.seizure_reported = true;
                     on_event(FskEvent::Seizure {

@@ -438,7 +438,7 @@ impl ToneDetector {
                 }
             }
             if self.run > on_max
-                && self.run * BLOCK_MS >= self.cfg.dial_min_ms
+                && self.run.saturating_mul(BLOCK_MS) >= self.cfg.dial_min_ms
                 && self.current.is_none()
             {
                 self.current = Some(Current {
@@ -577,7 +577,7 @@ impl CallProgress {
                 }
                 *history = (*history << 1) | u32::from(kind == BlockKind::Other);
                 if kind == BlockKind::Quiet {
-                    *quiet_blocks += 1;
+                    *quiet_blocks = quiet_blocks.saturating_add(1);
                 } else {
                     *quiet_blocks = 0;
                 }

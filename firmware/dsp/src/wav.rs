@@ -75,7 +75,8 @@ pub fn parse(bytes: &[u8]) -> Result<Wav, WavError> {
     }
     let mut pos = 12usize;
     let mut fmt: Option<(u16, u16, u32, u16)> = None;
-    while pos + 8 <= bytes.len() {
+    // `pos` may exceed the file (a chunk length past its end); compare without overflow.
+    while bytes.len().saturating_sub(pos) >= 8 {
         let id = &bytes[pos..pos + 4];
         let len = u32_at(bytes, pos + 4).ok_or(WavError::Truncated)? as usize;
         let body_start = pos + 8;
