@@ -35,9 +35,8 @@
 //!
 //! Neither block allocates after construction or panics on any input.
 
-use core::f32::consts::PI;
-
 use crate::goertzel::{dbm0_to_amplitude, dbm0_to_mean_square, energy, Bin, GoertzelBank};
+use crate::osc::{phase_step, Phase};
 
 /// Low-group (row) frequencies, Hz.
 pub const ROW_HZ: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
@@ -268,7 +267,7 @@ impl DtmfRx {
         let mut unrotate = [Bin::default(); 8];
         let mut max_phase = [0.0; 8];
         for k in 0..8 {
-            let w = 2.0 * PI * freqs[k] / crate::RATE as f32;
+            let w = phase_step(freqs[k]);
             unrotate[k] = Bin::from_angle(-w * HOP as f32);
             max_phase[k] = w * HOP as f32 * cfg.freq_tolerance_pct / 100.0;
         }
@@ -480,8 +479,8 @@ pub struct DtmfTx {
     /// Digit being played: phase steps and position within on+off.
     playing: Option<(f32, f32)>,
     pos: u32,
-    phase_low: f32,
-    phase_high: f32,
+    phase_low: Phase,
+    phase_high: Phase,
 }
 
 impl DtmfTx {
@@ -519,8 +518,8 @@ impl DtmfTx {
             amp_high: dbm0_to_amplitude(cfg.level_dbm0 + cfg.twist_db),
             playing: None,
             pos: 0,
-            phase_low: 0.0,
-            phase_high: 0.0,
+            phase_low: Phase::default(),
+            phase_high: Phase::default(),
         }
     }
 
@@ -573,20 +572,18 @@ impl DtmfTx {
                     *o = 0;
                     continue;
                 };
-                let step = |f: f32| 2.0 * PI * f / crate::RATE as f32;
-                self.playing = Some((step(ROW_HZ[r]), step(COL_HZ[c])));
+                self.playing = Some((phase_step(ROW_HZ[r]), phase_step(COL_HZ[c])));
                 self.pos = 0;
-                self.phase_low = 0.0;
-                self.phase_high = 0.0;
+                self.phase_low = Phase::default();
+                self.phase_high = Phase::default();
             }
             let Some((sl, sh)) = self.playing else {
                 *o = 0;
                 continue;
             };
             *o = if self.pos < self.on {
-                let v = self.amp_low * self.phase_low.sin() + self.amp_high * self.phase_high.sin();
-                self.phase_low = (self.phase_low + sl) % (2.0 * PI);
-                self.phase_high = (self.phase_high + sh) % (2.0 * PI);
+                let v = self.amp_low * self.phase_low.sin_then_advance(sl)
+                    + self.amp_high * self.phase_high.sin_then_advance(sh);
                 v.round().clamp(-32768.0, 32767.0) as i16
             } else {
                 0

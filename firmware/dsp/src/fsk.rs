@@ -22,6 +22,8 @@
 
 use core::f32::consts::PI;
 
+use crate::osc::{phase_step, Phase};
+
 /// Line sample rate.
 const FS: f32 = crate::RATE as f32;
 /// Centre frequency shared by V.23 and Bell 202.
@@ -413,7 +415,10 @@ impl FskRx {
 pub struct FskTx {
     standard: FskStandard,
     amplitude: f32,
-    phase: f32,
+    /// Phase steps per sample of the mark and the space tone.
+    mark_step: f32,
+    space_step: f32,
+    phase: Phase,
     /// Position within the current bit, in thirds of a sample.
     bit_thirds: u32,
     /// The bit being sent, `None` at a bit boundary.
@@ -432,7 +437,9 @@ impl FskTx {
         Ok(Self {
             standard,
             amplitude: dbm0_to_amplitude(level_dbm0 as f32),
-            phase: 0.0,
+            mark_step: phase_step(standard.mark_hz() as f32),
+            space_step: phase_step(standard.space_hz() as f32),
+            phase: Phase::default(),
             bit_thirds: 0,
             current: None,
         })
@@ -461,16 +468,8 @@ impl FskTx {
                     None => return n,
                 },
             };
-            let f = if bit {
-                self.standard.mark_hz()
-            } else {
-                self.standard.space_hz()
-            };
-            *o = (self.amplitude * self.phase.sin()).round() as i16;
-            self.phase += 2.0 * PI * f as f32 / FS;
-            if self.phase >= 2.0 * PI {
-                self.phase -= 2.0 * PI;
-            }
+            let step = if bit { self.mark_step } else { self.space_step };
+            *o = (self.amplitude * self.phase.sin_then_advance(step)).round() as i16;
             self.bit_thirds += 3;
             if self.bit_thirds >= BIT_THIRDS {
                 self.bit_thirds -= BIT_THIRDS;

@@ -8,8 +8,6 @@
 //!
 //! Nothing here allocates; all state is in fixed arrays.
 
-use core::f32::consts::PI;
-
 /// Power of a full-scale sine relative to 0 dBm0, in dB, as in spandsp's `telephony.h`
 /// (`DBM0_MAX_SINE_POWER`). The brief quotes 3.17 dB (newer spandsp); the installed spandsp
 /// that our tests compare against uses 3.14 dB — a 0.03 dB difference.
@@ -117,7 +115,7 @@ impl<const K: usize> GoertzelBank<K> {
         let mut sin = [0.0; K];
         let mut half_shift = [Bin::default(); K];
         for k in 0..K {
-            let w = 2.0 * PI * freqs_hz[k] / crate::RATE as f32;
+            let w = crate::osc::phase_step(freqs_hz[k]);
             coef[k] = 2.0 * w.cos();
             cos[k] = w.cos();
             sin[k] = w.sin();
@@ -240,6 +238,8 @@ pub fn energy(block: &[i16]) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use core::f32::consts::PI;
+
     use super::*;
 
     fn sine(f: f32, amp: f32, phase: f32, n: usize, start: usize) -> Vec<i16> {

@@ -15,6 +15,7 @@ pub mod echo;
 pub mod fsk;
 pub mod g711;
 pub mod goertzel;
+mod osc;
 pub mod resample;
 pub mod tones;
 pub mod wav;

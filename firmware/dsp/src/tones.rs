@@ -11,9 +11,8 @@
 //!
 //! Nothing allocates after construction; bad configuration is an error, never a panic.
 
-use core::f32::consts::PI;
-
 use crate::goertzel::{dbm0_to_amplitude, dbm0_to_mean_square, energy, GoertzelBank};
+use crate::osc::{phase_step, Phase};
 
 /// China call-progress tone frequency, Hz.
 pub const TONE_HZ: f32 = 450.0;
@@ -86,7 +85,7 @@ pub struct ToneGen {
     off: u32,
     pos: u32,
     amp: f32,
-    phase: f32,
+    phase: Phase,
     step: f32,
 }
 
@@ -103,8 +102,8 @@ impl ToneGen {
             off: crate::ms_to_samples(off) as u32,
             pos: 0,
             amp: dbm0_to_amplitude(level_dbm0),
-            phase: 0.0,
-            step: 2.0 * PI * TONE_HZ / crate::RATE as f32,
+            phase: Phase::default(),
+            step: phase_step(TONE_HZ),
         })
     }
 
@@ -112,12 +111,13 @@ impl ToneGen {
     pub fn tx(&mut self, out: &mut [i16]) {
         for o in out.iter_mut() {
             let sounding = self.off == 0 || self.pos < self.on;
+            // The phase runs on through the "off" part, as a tone generator's would.
+            let v = self.phase.sin_then_advance(self.step);
             *o = if sounding {
-                (self.amp * self.phase.sin()).round() as i16
+                (self.amp * v).round() as i16
             } else {
                 0
             };
-            self.phase = (self.phase + self.step) % (2.0 * PI);
             if self.off != 0 {
                 self.pos = (self.pos + 1) % (self.on + self.off);
             }
