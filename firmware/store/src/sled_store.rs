@@ -52,19 +52,41 @@ pub struct SledStore {
 /// a sled database and is never written to.
 const SLED_MARKERS: [&str; 3] = ["conf", "db", "blobs"];
 
+/// How long [`SledStore::open`] waits for a lock held by a store dropped in this process.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Open the sled database, waiting briefly for its file lock.
+///
+/// Dropping a `sled::Db` releases its lock only once sled's background flusher thread has
+/// let go (sled issue 1289), so reopening a store this process just closed can find it
+/// still locked for a moment. A lock that outlasts [`LOCK_WAIT`] is another process's.
+fn open_db(path: &Path) -> Result<sled::Db> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| open_error(path, e))
+        {
+            Err(StoreError::Locked { .. }) if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SledStore {
     /// Open (or create) the store in directory `path`, migrating older schemas.
     ///
-    /// Fails with [`StoreError::Locked`] if another process has it open,
+    /// Fails with [`StoreError::Locked`] if another process has it open (after waiting up to
+    /// two seconds for a lock this process is still releasing),
     /// [`StoreError::NotADatabase`] if `path` is a file or a directory of other files,
     /// [`StoreError::SchemaTooNew`] if newer firmware wrote it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         check_path(&path)?;
-        let db = sled::Config::new()
-            .path(&path)
-            .open()
-            .map_err(|e| open_error(&path, e))?;
+        let db = open_db(&path)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(&path, e));
         let trees = StoreTrees {
             meta: tree(TREE_META)?,
