@@ -200,6 +200,11 @@ pub struct ToneDetector {
     fill: usize,
     buf_start: u64,
     threshold: f32,
+    /// Accepted "on" and "off" lengths in blocks per [`CADENCED`] tone, from the tolerance.
+    on_range: [(u32, u32); 3],
+    off_range: [(u32, u32); 3],
+    /// Longest "on" any cadence accepts, in blocks.
+    on_max: u32,
     /// Current run: tone or not, length in blocks, start sample.
     on: bool,
     run: u32,
@@ -248,6 +253,9 @@ impl ToneDetector {
     }
 
     fn build(cfg: ToneDetectorConfig) -> Self {
+        let range = |ms| range_blocks(ms, cfg.tolerance_pct);
+        let on_range = CADENCED.map(|t| range(t.cadence_ms().0));
+        let off_range = CADENCED.map(|t| range(t.cadence_ms().1));
         Self {
             cfg,
             bank: GoertzelBank::new([TONE_HZ - 25.0, TONE_HZ, TONE_HZ + 25.0], BLOCK),
@@ -255,6 +263,9 @@ impl ToneDetector {
             fill: 0,
             buf_start: 0,
             threshold: dbm0_to_mean_square(cfg.min_level_dbm0) * BLOCK as f32,
+            on_range,
+            off_range,
+            on_max: on_range.iter().map(|&(_, hi)| hi).max().unwrap_or(0),
             on: false,
             run: 0,
             run_start: 0,
@@ -298,13 +309,6 @@ impl ToneDetector {
                 f(None, self.last_block);
             }
         }
-    }
-
-    fn range_blocks(&self, nominal_ms: u32) -> (u32, u32) {
-        let tol = nominal_ms as f32 * self.cfg.tolerance_pct / 100.0;
-        let lo = ((nominal_ms as f32 - tol) / BLOCK_MS as f32).floor() as u32;
-        let hi = ((nominal_ms as f32 + tol) / BLOCK_MS as f32).ceil() as u32;
-        (lo.saturating_sub(1), hi + 1)
     }
 
     fn required(&self, t: ChinaTone) -> u32 {
@@ -398,8 +402,7 @@ impl ToneDetector {
                 }
                 self.last_on = Some((self.run_start, self.buf_start));
                 self.cands = 0;
-                for (i, t) in CADENCED.iter().enumerate() {
-                    let (lo, hi) = self.range_blocks(t.cadence_ms().0);
+                for (i, &(lo, hi)) in self.on_range.iter().enumerate() {
                     if (lo..=hi).contains(&self.run) {
                         self.cands |= 1 << i;
                     }
@@ -412,12 +415,12 @@ impl ToneDetector {
             } else if self.last_on.is_some() {
                 // An "off" segment ended: does it complete a cycle?
                 if !self.counted {
-                    let fit = CADENCED.iter().enumerate().find(|(i, t)| {
-                        let (lo, hi) = self.range_blocks(t.cadence_ms().1);
+                    let fit = (0..CADENCED.len()).find(|&i| {
+                        let (lo, hi) = self.off_range[i];
                         self.cands & (1 << i) != 0 && (lo..=hi).contains(&self.run)
                     });
                     match fit {
-                        Some((_, &t)) => self.count_cycle(t, f),
+                        Some(i) => self.count_cycle(CADENCED[i], f),
                         None => self.end_current(f),
                     }
                 }
@@ -430,14 +433,13 @@ impl ToneDetector {
             self.run = self.run.saturating_add(1);
         }
         if self.on {
-            let (_, on_max) = self.range_blocks(CADENCED[2].cadence_ms().0);
-            if self.run == on_max + 1 {
+            if self.run == self.on_max + 1 {
                 // Too long for any cadence: whatever cadence ran has broken.
                 if self.current.is_some_and(|c| c.tone != ChinaTone::Dial) {
                     self.end_current(f);
                 }
             }
-            if self.run > on_max
+            if self.run > self.on_max
                 && self.run.saturating_mul(BLOCK_MS) >= self.cfg.dial_min_ms
                 && self.current.is_none()
             {
@@ -460,8 +462,7 @@ impl ToneDetector {
         } else if self.last_on.is_some() {
             // During "off": drop candidates whose off time is exceeded; count early when
             // only one remains and its minimum off time has passed (ringback, 4 s off).
-            for (i, t) in CADENCED.iter().enumerate() {
-                let (_, hi) = self.range_blocks(t.cadence_ms().1);
+            for (i, &(_, hi)) in self.off_range.iter().enumerate() {
                 if self.run > hi {
                     self.cands &= !(1 << i);
                 }
@@ -475,14 +476,22 @@ impl ToneDetector {
                 self.last_on = None;
             } else if !self.counted && self.cands.count_ones() == 1 {
                 let i = self.cands.trailing_zeros() as usize;
-                let t = CADENCED[i];
-                let (lo, _) = self.range_blocks(t.cadence_ms().1);
+                let (lo, _) = self.off_range[i];
                 if self.run >= lo {
-                    self.count_cycle(t, f);
+                    self.count_cycle(CADENCED[i], f);
                 }
             }
         }
     }
+}
+
+/// Lengths in blocks accepted for a nominal `nominal_ms`: ± `tolerance_pct`, widened by
+/// one block either side for edge quantisation.
+fn range_blocks(nominal_ms: u32, tolerance_pct: f32) -> (u32, u32) {
+    let tol = nominal_ms as f32 * tolerance_pct / 100.0;
+    let lo = ((nominal_ms as f32 - tol) / BLOCK_MS as f32).floor() as u32;
+    let hi = ((nominal_ms as f32 + tol) / BLOCK_MS as f32).ceil() as u32;
+    (lo.saturating_sub(1), hi + 1)
 }
 
 impl Default for ToneDetector {
