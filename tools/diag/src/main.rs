@@ -35,12 +35,18 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Cmd::Decode { file, json } => match yingda_diag::decode_file(&file) {
-            Ok(findings) => {
-                // A closed pipe (`yingda-diag decode x.wav --json | head`) is not an error
-                // worth a panic: stop writing and exit quietly.
-                let _ = print(&findings, json);
-                ExitCode::SUCCESS
-            }
+            Ok(findings) => match print(&findings, json) {
+                Ok(()) => ExitCode::SUCCESS,
+                // A closed pipe (`yingda-diag decode x.wav --json | head`) means the reader
+                // has what it wanted: stop writing and exit quietly.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                // Anything else (a full disk) would leave truncated output behind a
+                // success code.
+                Err(e) => {
+                    eprintln!("yingda-diag: writing the results failed: {e}");
+                    ExitCode::FAILURE
+                }
+            },
             Err(e) => {
                 eprintln!("yingda-diag: {}: {e}", file.display());
                 ExitCode::from(2)

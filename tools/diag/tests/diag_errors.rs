@@ -77,3 +77,29 @@ fn errors_plain_text_mode_fails_the_same_way() {
     let r = diag(&["decode", c.path.to_str().expect("utf-8 path")]);
     assert_fails(&r, "16000 Hz");
 }
+
+#[test]
+fn errors_writing_results_fail_the_run_but_a_closed_pipe_does_not() {
+    let mut x = silence(200);
+    x.extend(common::spandsp_dtmf("123", 80, 80, 100));
+    let cap = common::wav(&x, Encoding::Pcm16);
+    // A full disk: the results could not be written, so the run must not claim success.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yingda-diag"))
+        .args(["decode", cap.path.to_str().unwrap(), "--json"])
+        .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("writing the results failed"),
+        "{out:?}"
+    );
+    // A reader that stops early (`| head -1`) is fine.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_yingda-diag"))
+        .args(["decode", cap.path.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert!(child.wait().unwrap().success());
+}
