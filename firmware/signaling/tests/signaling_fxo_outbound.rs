@@ -230,3 +230,24 @@ fn refused_request_keeps_the_actions_of_timers_it_fired() {
         ]
     );
 }
+
+#[test]
+fn malformed_number_still_fires_due_timers_first() {
+    use yingda_hal::LineEvent::{RingOff, RingOn};
+    use yingda_signaling::fxo::{Cause, Report};
+    let mut fxo = line(FxoConfig::default());
+    ev(&mut fxo, 0, RingOn);
+    ev(&mut fxo, 1000, RingOff);
+    // The abandon timer is due at 7000: a bad request at 7000 must not postpone it.
+    assert_eq!(fxo.dial(7000, "12x"), Err(RequestError::InvalidDigit('x')));
+    assert_eq!(fxo.state(), LineState::Idle);
+    assert_eq!(
+        poll(&mut fxo, 7001),
+        [
+            Action::StopCidReceiver,
+            rep(Report::Disconnected {
+                cause: Cause::Abandoned
+            })
+        ]
+    );
+}

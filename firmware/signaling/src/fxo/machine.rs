@@ -298,8 +298,9 @@ impl Fxo {
     /// A malformed number, [`RequestError::OutOfService`], or
     /// [`RequestError::InvalidState`] unless the line is [`LineState::Idle`].
     pub fn dial(&mut self, now: Millis, number: &str) -> Result<Actions, RequestError> {
-        let number = parse_digits(number)?;
+        // Due timers fire first, even if the request is then refused.
         self.run_timers(now);
+        let number = parse_digits(number)?;
         match self.state {
             State::Idle { .. } => {
                 self.stop_cid();
@@ -357,8 +358,8 @@ impl Fxo {
     /// A malformed extension, [`RequestError::OutOfService`], or
     /// [`RequestError::InvalidState`] unless the line is [`LineState::Connected`].
     pub fn transfer(&mut self, now: Millis, extension: &str) -> Result<Actions, RequestError> {
-        let ext = parse_digits(extension)?;
         self.run_timers(now);
+        let ext = parse_digits(extension)?;
         match self.state {
             State::Connected => {
                 self.set_hook(HookCommand::Flash);
