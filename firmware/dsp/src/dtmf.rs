@@ -35,7 +35,9 @@
 //!
 //! Neither block allocates after construction or panics on any input.
 
-use crate::goertzel::{dbm0_to_amplitude, dbm0_to_mean_square, energy, Bin, GoertzelBank};
+use crate::goertzel::{
+    dbm0_to_amplitude, dbm0_to_mean_square, energy, Bin, BlockBuf, GoertzelBank,
+};
 use crate::osc::{phase_step, Phase};
 
 /// Low-group (row) frequencies, Hz.
@@ -220,10 +222,7 @@ struct Current {
 #[derive(Debug, Clone)]
 pub struct DtmfRx {
     bank: GoertzelBank<8>,
-    buf: [i16; WINDOW],
-    fill: usize,
-    /// Sample index of `buf[0]`.
-    buf_start: u64,
+    block: BlockBuf<WINDOW>,
     /// Second half of the previous block and its energy (`None` before the first block).
     prev_half: Option<([Bin; 8], f32)>,
     /// Minimum tone energy per window.
@@ -273,9 +272,7 @@ impl DtmfRx {
         }
         Self {
             bank: GoertzelBank::new(freqs, WINDOW),
-            buf: [0; WINDOW],
-            fill: 0,
-            buf_start: 0,
+            block: BlockBuf::new(),
             prev_half: None,
             threshold: dbm0_to_mean_square(cfg.min_level_dbm0) * WINDOW as f32,
             normal_twist: 10f32.powf(cfg.normal_twist_db / 10.0),
@@ -290,7 +287,7 @@ impl DtmfRx {
 
     /// Samples consumed since creation.
     pub fn position(&self) -> u64 {
-        self.buf_start + self.fill as u64
+        self.block.position()
     }
 
     /// The digit currently confirmed and sounding, if any.
@@ -301,30 +298,27 @@ impl DtmfRx {
     /// Process `samples`, calling `on_event` for each digit start and end, in order.
     pub fn rx<F: FnMut(DtmfEvent)>(&mut self, mut samples: &[i16], mut on_event: F) {
         while !samples.is_empty() {
-            let take = (WINDOW - self.fill).min(samples.len());
-            self.buf[self.fill..self.fill + take].copy_from_slice(&samples[..take]);
-            self.fill += take;
-            samples = &samples[take..];
-            if self.fill == WINDOW {
+            if self.block.take(&mut samples) {
                 self.process_block(&mut on_event);
-                self.fill = 0;
-                self.buf_start += WINDOW as u64;
+                self.block.next();
             }
         }
     }
 
     fn process_block<F: FnMut(DtmfEvent)>(&mut self, on_event: &mut F) {
-        let (a, b) = self.bank.run_halves(&self.buf);
-        let ea = energy(&self.buf[..HOP]);
-        let eb = energy(&self.buf[HOP..]);
+        let buf = &self.block.buf;
+        let (a, b) = self.bank.run_halves(buf);
+        let ea = energy(&buf[..HOP]);
+        let eb = energy(&buf[HOP..]);
+        let buf_start = self.block.start;
         if let Some((pb, pe)) = self.prev_half {
             // Window spanning the previous block's second half and this block's first.
             let w = self.bank.join(&pb, &a);
-            let end = self.buf_start + HOP as u64;
+            let end = buf_start + HOP as u64;
             self.window(&w, pe + ea, end, on_event);
         }
         let w = self.bank.join(&a, &b);
-        let end = self.buf_start + WINDOW as u64;
+        let end = buf_start + WINDOW as u64;
         self.window(&w, ea + eb, end, on_event);
         self.prev_half = Some((b, eb));
     }

@@ -221,6 +221,48 @@ impl<const K: usize> GoertzelBank<K> {
     }
 }
 
+/// Gathers samples arriving in slices of any length into whole blocks of `N`, for the
+/// block-based detectors (DTMF, call-progress tones).
+#[derive(Debug, Clone)]
+pub(crate) struct BlockBuf<const N: usize> {
+    /// The block being filled; whole once [`Self::take`] returns true.
+    pub(crate) buf: [i16; N],
+    fill: usize,
+    /// Sample index (since creation) of `buf[0]`.
+    pub(crate) start: u64,
+}
+
+impl<const N: usize> BlockBuf<N> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            buf: [0; N],
+            fill: 0,
+            start: 0,
+        }
+    }
+
+    /// Samples consumed since creation.
+    pub(crate) fn position(&self) -> u64 {
+        self.start + self.fill as u64
+    }
+
+    /// Move samples from the front of `samples` into the block until it is full or they
+    /// run out; true when the block is full. Process `buf`, then call [`Self::next`].
+    pub(crate) fn take(&mut self, samples: &mut &[i16]) -> bool {
+        let (head, rest) = samples.split_at((N - self.fill).min(samples.len()));
+        self.buf[self.fill..self.fill + head.len()].copy_from_slice(head);
+        self.fill += head.len();
+        *samples = rest;
+        self.fill == N
+    }
+
+    /// Start the next block.
+    pub(crate) fn next(&mut self) {
+        self.fill = 0;
+        self.start += N as u64;
+    }
+}
+
 /// Sum of squares of `block`, exact in integer arithmetic.
 pub fn energy(block: &[i16]) -> f32 {
     let mut acc: i64 = 0;

@@ -11,7 +11,7 @@
 //!
 //! Nothing allocates after construction; bad configuration is an error, never a panic.
 
-use crate::goertzel::{dbm0_to_amplitude, dbm0_to_mean_square, energy, GoertzelBank};
+use crate::goertzel::{dbm0_to_amplitude, dbm0_to_mean_square, energy, BlockBuf, GoertzelBank};
 use crate::osc::{phase_step, Phase};
 
 /// China call-progress tone frequency, Hz.
@@ -196,9 +196,7 @@ struct Current {
 pub struct ToneDetector {
     cfg: ToneDetectorConfig,
     bank: GoertzelBank<3>,
-    buf: [i16; BLOCK],
-    fill: usize,
-    buf_start: u64,
+    block: BlockBuf<BLOCK>,
     threshold: f32,
     /// Accepted "on" and "off" lengths in blocks per [`CADENCED`] tone, from the tolerance.
     on_range: [(u32, u32); 3],
@@ -259,9 +257,7 @@ impl ToneDetector {
         Self {
             cfg,
             bank: GoertzelBank::new([TONE_HZ - 25.0, TONE_HZ, TONE_HZ + 25.0], BLOCK),
-            buf: [0; BLOCK],
-            fill: 0,
-            buf_start: 0,
+            block: BlockBuf::new(),
             threshold: dbm0_to_mean_square(cfg.min_level_dbm0) * BLOCK as f32,
             on_range,
             off_range,
@@ -298,14 +294,9 @@ impl ToneDetector {
         f: &mut F,
     ) {
         while !samples.is_empty() {
-            let take = (BLOCK - self.fill).min(samples.len());
-            self.buf[self.fill..self.fill + take].copy_from_slice(&samples[..take]);
-            self.fill += take;
-            samples = &samples[take..];
-            if self.fill == BLOCK {
-                self.block(f);
-                self.fill = 0;
-                self.buf_start += BLOCK as u64;
+            if self.block.take(&mut samples) {
+                self.process_block(f);
+                self.block.next();
                 f(None, self.last_block);
             }
         }
@@ -371,12 +362,13 @@ impl ToneDetector {
         }
     }
 
-    fn block<F: FnMut(Option<ToneEvent>, BlockKind)>(&mut self, f: &mut F) {
-        let total = energy(&self.buf);
+    fn process_block<F: FnMut(Option<ToneEvent>, BlockKind)>(&mut self, f: &mut F) {
+        let buf_start = self.block.start;
+        let total = energy(&self.block.buf);
         // Three bins cover 450 ± 25 Hz: a 160-sample bin alone loses 2.4 dB at 20 Hz off.
         let tone = self
             .bank
-            .run(&self.buf)
+            .run(&self.block.buf)
             .iter()
             .map(|b| b.tone_energy(BLOCK))
             .fold(0.0, f32::max);
@@ -389,18 +381,18 @@ impl ToneDetector {
         } else {
             BlockKind::Other
         };
-        let block_end = self.buf_start + BLOCK as u64;
+        let block_end = buf_start + BLOCK as u64;
         if is_tone != self.on {
             // Segment boundary.
             if self.on {
                 // An "on" segment ended.
                 if self.current.is_some_and(|c| c.tone == ChinaTone::Dial) {
                     if let Some(c) = self.current.as_mut() {
-                        c.end = self.buf_start;
+                        c.end = buf_start;
                     }
                     self.end_current(f);
                 }
-                self.last_on = Some((self.run_start, self.buf_start));
+                self.last_on = Some((self.run_start, buf_start));
                 self.cands = 0;
                 for (i, &(lo, hi)) in self.on_range.iter().enumerate() {
                     if (lo..=hi).contains(&self.run) {
@@ -428,7 +420,7 @@ impl ToneDetector {
             }
             self.on = is_tone;
             self.run = 1;
-            self.run_start = self.buf_start;
+            self.run_start = buf_start;
         } else {
             self.run = self.run.saturating_add(1);
         }
@@ -568,7 +560,7 @@ impl CallProgress {
             }
         };
         let mut pending: Option<ToneEvent> = None;
-        let mut blocks_done = det.buf_start;
+        let mut blocks_done = det.block.start;
         det.rx_blocks(samples, &mut |e, kind| match e {
             Some(ev) => pending = Some(ev),
             None => {
