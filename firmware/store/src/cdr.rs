@@ -72,6 +72,10 @@ pub enum Direction {
     Inbound,
     /// The appliance seized the line and dialled.
     Outbound,
+    /// A direction written by newer firmware (e.g. a SIP leg) that this build does not know;
+    /// the rest of the record still reads.
+    #[serde(other)]
+    Unrecognised,
 }
 
 /// Why a call ended. Serialised as the stable snake_case string of [`DisconnectCause::as_str`].
@@ -258,6 +262,16 @@ mod tests {
             let back: DisconnectCause = serde_json::from_str(&format!("\"{name}\"")).unwrap();
             assert_eq!(back, *cause);
         }
+    }
+
+    #[test]
+    fn unknown_direction_from_newer_firmware_reads_as_unrecognised() {
+        let d: Direction = serde_json::from_str("\"sip_trunk\"").unwrap();
+        assert_eq!(d, Direction::Unrecognised);
+        assert_eq!(
+            serde_json::to_string(&Direction::Outbound).unwrap(),
+            "\"outbound\""
+        );
     }
 
     #[test]
