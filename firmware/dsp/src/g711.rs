@@ -3,6 +3,9 @@
 //!
 //! Decoding and A-law encoding use tables built at compile time (A-law depends only on the
 //! top 13 bits of a sample); µ-law encoding is computed.
+//!
+//! Every function is total: any code and any sample is valid, nothing allocates or panics.
+//! The slice functions convert as many elements as the shorter slice holds.
 
 use crate::Law;
 

@@ -6,7 +6,10 @@
 //! AArch64 alike), and the halves are joined with one complex rotation per bin at the end.
 //! That hides the latency of the serial Goertzel recurrence, which otherwise bounds speed.
 //!
-//! Nothing here allocates; all state is in fixed arrays.
+//! [`BlockBuf`] (crate-private) gathers streamed samples into the detectors' blocks.
+//!
+//! Nothing here allocates or panics on any signal or slice length; all state is in fixed
+//! arrays.
 
 /// Power of a full-scale sine relative to 0 dBm0, in dB, as in spandsp's `telephony.h`
 /// (`DBM0_MAX_SINE_POWER`). The brief quotes 3.17 dB (newer spandsp); the installed spandsp

@@ -2,7 +2,9 @@
 //!
 //! Reads 16-bit PCM, A-law (format tag 6) and µ-law (7), plain or `WAVE_FORMAT_EXTENSIBLE`;
 //! everything else is an error naming what was found. Audio is returned as 16-bit linear.
-//! This parser faces files from the field: it never panics, whatever the bytes.
+//! This parser faces files from the field: it never panics, whatever the bytes. It returns
+//! owned `Vec`s, so it is for loading prompts and writing captures, never for the real-time
+//! audio path.
 
 use crate::g711;
 use crate::Law;
@@ -69,6 +71,10 @@ fn u32_at(b: &[u8], i: usize) -> Option<u32> {
 }
 
 /// Parse a WAV file held in memory.
+///
+/// # Errors
+/// A [`WavError`] saying what is missing or unsupported; a `data` chunk that claims more
+/// bytes than the file holds is read to the end of the file instead.
 pub fn parse(bytes: &[u8]) -> Result<Wav, WavError> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(WavError::NotWav);
