@@ -91,6 +91,11 @@ pub fn run(exe: &Path, args: &[&str]) -> Vec<u8> {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", exe.display()));
+    succeeded(exe, args, out)
+}
+
+/// The standard output of a peer that must have exited 0.
+fn succeeded(exe: &Path, args: &[&str], out: std::process::Output) -> Vec<u8> {
     assert!(
         out.status.success(),
         "{} {:?} failed: {}",
@@ -125,14 +130,7 @@ pub fn run_with_samples(exe: &Path, args: &[&str], samples: &[i16]) -> Vec<u8> {
         .join()
         .expect("stdin writer")
         .unwrap_or_else(|e| panic!("write to {}: {e}", exe.display()));
-    assert!(
-        out.status.success(),
-        "{} {:?} failed: {}",
-        exe.display(),
-        args,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    succeeded(exe, args, out)
 }
 
 /// Interpret raw little-endian bytes as 16-bit samples.
