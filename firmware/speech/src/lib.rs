@@ -1,0 +1,6 @@
+//! On-box speech for the IVR: everything between line audio and the flow engine's
+//! "the caller said X".
+//!
+//! Nothing here sends audio, transcripts or numbers anywhere: this crate has no network code
+//! and must never get any. Blocks that run per frame allocate nothing per frame.
+#![forbid(unsafe_code)]
