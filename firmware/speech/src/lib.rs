@@ -4,5 +4,7 @@
 //! Nothing here sends audio, transcripts or numbers anywhere: this crate has no network code
 //! and must never get any. Blocks that run per frame allocate nothing per frame.
 #![forbid(unsafe_code)]
+pub mod endpoint;
 pub mod grammar;
 pub mod mel;
+pub mod vad;
