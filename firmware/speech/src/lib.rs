@@ -7,4 +7,5 @@
 pub mod endpoint;
 pub mod grammar;
 pub mod mel;
+pub mod numbers;
 pub mod vad;
