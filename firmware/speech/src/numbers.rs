@@ -544,7 +544,11 @@ fn chinese_quantity(tokens: &[Token<'_>]) -> Result<u64, NumberError> {
                 let below = section_end(&mut pending, last_small, zero_gap)
                     .ok_or_else(|| t.err(misplaced))?;
                 let wan_part = if b == 10_000 { 0 } else { wan };
-                let mut amount = wan_part + sec + below;
+                // A numeral right after 万 can be as large as u64::MAX: add with care.
+                let mut amount = wan_part
+                    .checked_add(sec)
+                    .and_then(|v| v.checked_add(below))
+                    .ok_or_else(|| t.err(misplaced))?;
                 if (b == 10_000 && seen_wan) || seen_yi && b == 100_000_000 {
                     return Err(t.err(misplaced));
                 }

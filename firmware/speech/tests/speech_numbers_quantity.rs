@@ -108,6 +108,8 @@ fn mandarin_word_order_errors() {
     misplaced("3百500", "500", 3);
     misplaced("12345万", "万", 6);
     misplaced("一亿万", "万", 3);
+    // Regression: the numeral after 万 once overflowed the sum before 亿 was checked.
+    misplaced("一万18446744073709551615亿", "亿", 23);
 }
 
 #[test]
