@@ -7,5 +7,6 @@
 pub mod endpoint;
 pub mod grammar;
 pub mod mel;
+pub mod models;
 pub mod numbers;
 pub mod vad;
