@@ -365,6 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     except InstallError as e:
         print(f"install.py: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        # Unwritable models dir, full disk, unreadable archive: say which file, no traceback.
+        print(f"install.py: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 1
     return 0
 
 

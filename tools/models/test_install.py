@@ -222,6 +222,16 @@ class InstallTests(unittest.TestCase):
         self.assertIn(str(manifest), err)
         self.assertIn("file[0]: missing field `sha256`", err)
 
+    def test_unwritable_models_dir_is_a_clear_error(self):
+        blocker = self.fx.root / "blocker"
+        blocker.write_text("a file, not a directory")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = install.main(["--manifests", str(self.fx.manifests), "--models-dir", str(blocker / "models"),
+                                 "--offline-cache", str(self.fx.cache)])
+        self.assertEqual(code, 1)
+        self.assertIn(f"install.py: error: {blocker / 'models'}", err.getvalue())
+
     def test_only_unknown_model_is_an_error(self):
         code, err = self.fx.run("--only", "nosuch")
         self.assertEqual(code, 1)
