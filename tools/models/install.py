@@ -17,8 +17,12 @@ For every manifest (or those named with --only) this:
    firmware verifies again at load (yingda_speech::models::Manifest::verify).
 
 DIR is --models-dir, else $YINGDA_MODELS_DIR, else /var/lib/yingda/models.
-Python 3.11 standard library only. Nothing here converts models (see each manifest's
-[conversion] section); weights are never committed to the repository.
+6. when the manifest's [conversion] has status "done", runs its `tool` with the tools'
+   Python (tools/models/pyenv.sh, or $YINGDA_PY) as `TOOL --model-dir DIR/<name>` unless
+   every [[conversion.output]] already has its size and sha256, then checks the outputs.
+
+Python 3.11 standard library only (converters run in their own environment); weights are
+never committed to the repository.
 """
 from __future__ import annotations
 
@@ -73,11 +77,25 @@ class OutputFile:
 
 
 @dataclass(frozen=True)
+class Converted:
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Conversion:
+    tool: str
+    outputs: tuple[Converted, ...]
+
+
+@dataclass(frozen=True)
 class Manifest:
     name: str
     file: Path
     sources: dict[str, Source]
     outputs: tuple[OutputFile, ...]
+    conversion: Conversion | None = None
 
 
 def _field(table: dict, key: str, kind: type, where: str):
@@ -153,7 +171,32 @@ def load_manifest(path: Path) -> Manifest:
         outputs.append(OutputFile(out_path, size, digest, tuple(parts)))
     if not outputs:
         raise InstallError(f"{path}: field `file` lists no files")
-    return Manifest(name=name, file=path, sources=sources, outputs=tuple(outputs))
+    return Manifest(name=name, file=path, sources=sources, outputs=tuple(outputs),
+                    conversion=_load_conversion(data, path, seen))
+
+
+def _load_conversion(data: dict, path: Path, installed: set[str]) -> Conversion | None:
+    """The [conversion] section when its status is "done" (else None: nothing to run)."""
+    table = data.get("conversion")
+    if table is None or table.get("status") != "done":
+        return None
+    where = f"{path}: conversion"
+    tool = _field(table, "tool", str, where)
+    _check_relative(tool, where)
+    converted = []
+    for i, o in enumerate(_field(table, "output", list, where)):
+        w = f"{where}.output[{i}]"
+        out_path = _field(o, "path", str, w)
+        _check_relative(out_path, w)
+        if out_path in installed or out_path == "manifest.toml":
+            raise InstallError(f"{w}: path {out_path!r} is also an installed file or reserved")
+        digest = _field(o, "sha256", str, w)
+        if not SHA256_RE.match(digest):
+            raise InstallError(f"{w}: field `sha256` must be 64 lowercase hex digits, got {digest!r}")
+        converted.append(Converted(out_path, _field(o, "size", int, w), digest))
+    if not converted:
+        raise InstallError(f"{where}: status \"done\" but no [[conversion.output]]")
+    return Conversion(tool=tool, outputs=tuple(converted))
 
 
 def hash_file(path: Path) -> tuple[int, str]:
@@ -316,17 +359,64 @@ def copy_manifest(manifest: Manifest, dest: Path) -> None:
         raise
 
 
+def _file_matches(target: Path, size: int, sha256: str) -> str | None:
+    """None when target has this size and digest, else what differs."""
+    try:
+        actual_size = target.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    if actual_size != size:
+        return f"size expected {size}, actual {actual_size}"
+    actual = hash_file(target)[1]
+    if actual != sha256:
+        return f"sha256 expected {sha256}, actual {actual}"
+    return None
+
+
+def tools_python() -> str:
+    """The Python of the build-time tools' environment ($YINGDA_PY, else tools/models/pyenv.sh)."""
+    if os.environ.get("YINGDA_PY"):
+        return os.environ["YINGDA_PY"]
+    script = Path(__file__).resolve().parent / "pyenv.sh"
+    result = subprocess.run([str(script)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise InstallError(f"{script} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def convert(manifest: Manifest, dest: Path) -> str | None:
+    """Runs the model's converter when its outputs are missing or differ; checks them after."""
+    conv = manifest.conversion
+    if conv is None:
+        return None
+    if all(_file_matches(dest / o.path, o.size, o.sha256) is None for o in conv.outputs):
+        return "converted files up to date"
+    tool = REPO_MODELS.parent / conv.tool
+    cmd = [tools_python(), str(tool), "--model-dir", str(dest)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise InstallError(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+    for o in conv.outputs:
+        problem = _file_matches(dest / o.path, o.size, o.sha256)
+        if problem is not None:
+            raise InstallError(f"{manifest.name}/{o.path} (written by {conv.tool}): {problem}")
+    return "converted"
+
+
 def install(manifest: Manifest, models_dir: Path, offline_cache: Path | None) -> str:
     dest = models_dir / manifest.name
     if installed_ok(manifest, dest):
-        copy_manifest(manifest, dest)
-        return "up to date"
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=models_dir) as work:
-        archives = fetch_sources(manifest, Path(work), offline_cache)
-        assemble(manifest, archives, dest)
+        status = "up to date"
+    else:
+        dest.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=models_dir) as work:
+            archives = fetch_sources(manifest, Path(work), offline_cache)
+            assemble(manifest, archives, dest)
+        status = "installed"
+    converted = convert(manifest, dest)
+    # The manifest goes last: the firmware verifies against it, converted outputs included.
     copy_manifest(manifest, dest)
-    return "installed"
+    return status if converted is None else f"{status}, {converted}"
 
 
 def manifests_in(directory: Path, only: list[str] | None) -> list[Manifest]:

@@ -98,6 +98,8 @@ pub enum Task {
     Tts,
     /// Voice activity detection.
     Vad,
+    /// Pronunciation or text-normalisation data for a speech front end.
+    Lexicon,
 }
 
 /// The package registry a source archive comes from.
@@ -172,8 +174,29 @@ pub enum ConversionStatus {
 pub struct Conversion {
     /// Current state.
     pub status: ConversionStatus,
+    /// The converter, relative to the repository root, e.g. `tools/models/convert_whisper.py`.
+    /// It is run as `TOOL --model-dir <models_dir>/<name>` and must write byte-identical
+    /// outputs for identical inputs, so their sha256 can be pinned below.
+    pub tool: Option<String>,
     /// What the conversion does and why.
     pub summary: Option<String>,
+    /// Files the converter writes next to the installed ones; verified like them.
+    #[serde(default, rename = "output")]
+    pub outputs: Vec<ConvertedFile>,
+}
+
+/// One file written by the converter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertedFile {
+    /// Path relative to the model's directory.
+    pub path: String,
+    /// Exact size in bytes.
+    pub size: u64,
+    /// Lowercase hex sha256.
+    pub sha256: String,
+    /// Free-text remark (what the file is, which graph part).
+    pub note: Option<String>,
 }
 
 /// A parsed, validated `manifest.toml`.
@@ -208,6 +231,14 @@ pub struct Manifest {
     pub files: Vec<ModelFile>,
     /// What our converter does with the files.
     pub conversion: Option<Conversion>,
+}
+
+/// A file [`Manifest::verify`] checks: installed or converted.
+#[derive(Debug, Clone, Copy)]
+struct Expected<'m> {
+    path: &'m str,
+    size: u64,
+    sha256: &'m str,
 }
 
 /// A file that passed [`Manifest::verify`].
@@ -287,6 +318,34 @@ impl Manifest {
         if self.files.is_empty() {
             return Err(invalid("file".into(), "lists no files"));
         }
+        if let Some(c) = &self.conversion {
+            if c.status == ConversionStatus::Done && (c.tool.is_none() || c.outputs.is_empty()) {
+                return Err(invalid(
+                    "conversion".into(),
+                    "status \"done\" needs a `tool` and at least one [[conversion.output]]",
+                ));
+            }
+            for (i, o) in c.outputs.iter().enumerate() {
+                if !stays_inside(&o.path) {
+                    return Err(invalid(
+                        format!("conversion.output[{i}].path"),
+                        "must be relative and stay inside the model directory",
+                    ));
+                }
+                if !is_sha256_hex(&o.sha256) {
+                    return Err(invalid(
+                        format!("conversion.output[{i}].sha256"),
+                        "must be 64 lowercase hex digits",
+                    ));
+                }
+                if self.files.iter().any(|f| f.path == o.path) {
+                    return Err(invalid(
+                        format!("conversion.output[{i}].path"),
+                        "is also an installed [[file]]",
+                    ));
+                }
+            }
+        }
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(d) = &s.archive_sha256 {
                 if !is_sha256_hex(d) {
@@ -325,14 +384,36 @@ impl Manifest {
         Ok(())
     }
 
-    /// Checks every listed file in `<models_dir>/<name>/` for presence, size and sha256,
+    /// Installed files, then (when the conversion is done) converted outputs.
+    fn expected_files(&self) -> Vec<Expected<'_>> {
+        let installed = self.files.iter().map(|f| Expected {
+            path: &f.path,
+            size: f.size,
+            sha256: &f.sha256,
+        });
+        let converted = self
+            .conversion
+            .iter()
+            .filter(|c| c.status == ConversionStatus::Done)
+            .flat_map(|c| &c.outputs)
+            .map(|o| Expected {
+                path: &o.path,
+                size: o.size,
+                sha256: &o.sha256,
+            });
+        installed.chain(converted).collect()
+    }
+
+    /// Checks every listed file (installed, then converted outputs of a finished
+    /// conversion) in `<models_dir>/<name>/` for presence, size and sha256,
     /// in manifest order, stopping at the first bad file. Sizes are checked before any
     /// hashing, so a truncated file is reported without reading the others.
     pub fn verify(&self, models_dir: impl AsRef<Path>) -> Result<VerifiedModel, ModelError> {
         let dir = models_dir.as_ref().join(&self.name);
-        let mut files = Vec::with_capacity(self.files.len());
-        for f in &self.files {
-            let path = dir.join(&f.path);
+        let expected = self.expected_files();
+        let mut files = Vec::with_capacity(expected.len());
+        for f in &expected {
+            let path = dir.join(f.path);
             let actual = match std::fs::metadata(&path) {
                 Ok(m) if m.is_file() => m.len(),
                 Ok(_) => return Err(ModelError::Missing { file: path }),
@@ -350,7 +431,7 @@ impl Manifest {
             }
             files.push(VerifiedFile { path, size: actual });
         }
-        for (f, checked) in self.files.iter().zip(&files) {
+        for (f, checked) in expected.iter().zip(&files) {
             let digest = sha256_file(&checked.path).map_err(|source| ModelError::Io {
                 file: checked.path.clone(),
                 source,
@@ -366,7 +447,7 @@ impl Manifest {
             if digest.hex != f.sha256 {
                 return Err(ModelError::Corrupt {
                     file: checked.path.clone(),
-                    expected_sha256: f.sha256.clone(),
+                    expected_sha256: f.sha256.to_owned(),
                     actual_sha256: digest.hex,
                 });
             }
