@@ -10,3 +10,4 @@ pub mod mel;
 pub mod models;
 pub mod numbers;
 pub mod vad;
+pub mod whisper;

@@ -502,3 +502,14 @@ pub fn sha256_file(path: &Path) -> io::Result<FileDigest> {
         });
     Ok(FileDigest { size, hex })
 }
+
+/// Where models are installed unless configured otherwise: `$YINGDA_MODELS_DIR`, else
+/// [`DEFAULT_MODELS_DIR`] (the same rule as `tools/models/install.py`).
+pub fn models_dir_from_env() -> PathBuf {
+    std::env::var_os("YINGDA_MODELS_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_MODELS_DIR), PathBuf::from)
+}
+
+/// The installer's default models directory on the unit.
+pub const DEFAULT_MODELS_DIR: &str = "/var/lib/yingda/models";
