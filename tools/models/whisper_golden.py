@@ -188,8 +188,8 @@ def write_golden(model_dir: Path, out: Path) -> None:
             "cross_v_sum": float(np.sum(cv[5], dtype=np.float64)),
             "weights": weights,
         }
-        (folder / "golden.json").write_text(json.dumps(golden, ensure_ascii=False, indent=1)
-                                            + "\n", encoding="utf-8")
+        lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in golden.items()]
+        (folder / "golden.json").write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
         print(f"{case}: T={mel.shape[1]}, text {golden['text']!r}")
 
 
