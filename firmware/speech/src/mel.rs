@@ -158,6 +158,12 @@ pub struct LogMel {
 }
 
 impl LogMel {
+    /// A spectrogram made elsewhere (golden vectors, tools): `data` is mel-major,
+    /// `N_MELS` rows of `frames` values. `None` when the length does not match.
+    pub fn from_mel_major(frames: usize, data: Vec<f32>) -> Option<Self> {
+        (data.len() == N_MELS * frames).then_some(Self { frames, data })
+    }
+
     /// Frames (T).
     pub fn frames(&self) -> usize {
         self.frames

@@ -181,6 +181,18 @@ pub struct Encoded {
     pub frames: usize,
 }
 
+impl Encoded {
+    /// The cross-attention keys, `[6, 1, frames/2, 512]` row-major.
+    pub fn cross_k(&self) -> Result<&[f32], WhisperError> {
+        f32s(&self.cross_k)
+    }
+
+    /// The cross-attention values, `[6, 1, frames/2, 512]` row-major.
+    pub fn cross_v(&self) -> Result<&[f32], WhisperError> {
+        f32s(&self.cross_v)
+    }
+}
+
 /// Result of a greedy decode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
@@ -260,12 +272,40 @@ fn io_positions(
 /// A compiled plan with the positions of the named inputs and outputs.
 type LoadedPlan = (Arc<TypedSimplePlan>, Vec<usize>, Vec<usize>);
 
-fn load_plan(file: &Path, inputs: &[&str], outputs: &[&str]) -> Result<LoadedPlan, WhisperError> {
+fn load_plan(
+    file: &Path,
+    inputs: &[&str],
+    outputs: &[&str],
+    one_utterance: &[&str],
+) -> Result<LoadedPlan, WhisperError> {
     let load = |e: TractError| WhisperError::Load {
         file: file.to_path_buf(),
         message: format!("{e:#}"),
     };
-    let model = tract_onnx::onnx().model_for_path(file).map_err(load)?;
+    let mut model = tract_onnx::onnx().model_for_path(file).map_err(load)?;
+    // The cross-attention inputs carry one utterance, broadcast over the batch: fixing their
+    // batch dimension to 1 spares tract unifying `B` with `broadcast(B, C)`, which it cannot.
+    let names: Vec<String> = model
+        .input_outlets()
+        .map_err(load)?
+        .iter()
+        .map(|o| model.node(o.node).name.clone())
+        .collect();
+    let s = model.sym("S");
+    for name in one_utterance {
+        let Some(i) = names.iter().position(|n| n == name) else {
+            continue;
+        };
+        let shape: TVec<TDim> = tvec![
+            (LAYERS as i64).to_dim(),
+            1.to_dim(),
+            s.to_dim(),
+            (D_MODEL as i64).to_dim()
+        ];
+        model
+            .set_input_fact(i, f32::fact(shape).into())
+            .map_err(load)?;
+    }
     let typed = model.into_optimized().map_err(load)?;
     let in_names: Vec<String> = typed
         .input_outlets()
@@ -373,11 +413,12 @@ impl Whisper {
                 file: config.to_path_buf(),
                 message: e.to_string(),
             })?;
-        let (encoder, _, enc_out) = load_plan(encoder, &["mel"], &["cross_k", "cross_v"])?;
+        let (encoder, _, enc_out) = load_plan(encoder, &["mel"], &["cross_k", "cross_v"], &[])?;
         let (decoder, dec_in, dec_out) = load_plan(
             decoder,
             &["tokens", "offset", "self_k", "self_v", "cross_k", "cross_v"],
             &["logits", "self_k_out", "self_v_out"],
+            &["cross_k", "cross_v"],
         )?;
         let simplified = tokenizer.encode(SIMPLIFIED_PROMPT);
         Ok(Self {
@@ -499,6 +540,14 @@ impl Whisper {
             len: cache.len + n,
         };
         Ok((logits, cache))
+    }
+
+    /// Raw logits (no suppression) for the token after `prompt`.
+    pub fn next_logits(&self, enc: &Encoded, prompt: &[u32]) -> Result<Vec<f32>, WhisperError> {
+        let p: Vec<i64> = prompt.iter().map(|&t| i64::from(t)).collect();
+        let (logits, _) = self.step(enc, &p, 1, &Self::empty_cache(1)?)?;
+        let rows = f32s(&logits)?;
+        Ok(rows[rows.len() - VOCAB..].to_vec())
     }
 
     /// Greedy decoding after `prompt` (e.g. [`Self::prompt`]), with Whisper's token
