@@ -5,3 +5,5 @@
 //! `tools/models/install.py`. Nothing here sends text or audio anywhere: this crate has no
 //! network code and must never get any. espeak-ng (GPL-3) is never linked or called here.
 #![forbid(unsafe_code)]
+
+pub mod en;
