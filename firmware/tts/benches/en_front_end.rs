@@ -63,7 +63,8 @@ fn main() {
                 .args(["-W", "ignore", &format!("{manifest}/../../tools/models/en_golden.py"), "--bench"])
                 .output();
             match out {
-                Ok(o) => print!("{}", String::from_utf8_lossy(&o.stdout)),
+                Ok(o) if o.status.success() => print!("{}", String::from_utf8_lossy(&o.stdout)),
+                Ok(o) => println!("misaki failed: {}", String::from_utf8_lossy(&o.stderr)),
                 Err(e) => println!("misaki not run: {e}"),
             }
         }
