@@ -10,5 +10,6 @@ pub mod mel;
 pub mod models;
 pub mod numbers;
 pub mod recognizer;
+pub mod silero;
 pub mod vad;
 pub mod whisper;
