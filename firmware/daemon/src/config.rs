@@ -53,6 +53,9 @@ pub struct Config {
     /// Channel groups, as in `chan_dahdi.conf`.
     #[serde(default)]
     pub channels: Vec<ChannelGroup>,
+    /// On-box speech recognition.
+    #[serde(default)]
+    pub speech: crate::speech::SpeechConfig,
 }
 
 /// Box-wide settings.

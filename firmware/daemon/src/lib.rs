@@ -10,4 +10,5 @@ pub mod engine;
 pub mod panel;
 pub mod prompts;
 pub mod runtime;
+pub mod speech;
 pub mod testbed;

@@ -331,6 +331,7 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
         panel,
         stop,
         grace,
+        speech: config.speech.clone(),
     }));
     store.flush()?;
     result
@@ -346,6 +347,8 @@ struct Plane {
     panel: Panel,
     stop: Arc<AtomicBool>,
     grace: Duration,
+    /// Speech settings; the recogniser is loaded once the box answers calls.
+    speech: crate::speech::SpeechConfig,
 }
 
 async fn control_loop(plane: Plane) -> anyhow::Result<()> {
@@ -358,6 +361,7 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
         mut panel,
         stop,
         grace,
+        speech: speech_config,
     } = plane;
     let mut controller = Controller::new(prompts, DemoSettings::default());
     let route: HashMap<u32, usize> = links
@@ -381,6 +385,9 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
     let _ = notify.status("answering calls");
     let _ = notify.ready();
     info!("ready: answering calls");
+    // Only now: a slow or failing model load never delays answering calls. Flows take the
+    // recogniser from here and fall back to DTMF while it is missing.
+    let speech = crate::speech::SpeechService::start(&speech_config);
     let mut alarm = false;
     let mut last_watchdog = Instant::now();
     let mut last_ticks: Vec<u64> = vec![0; links.len()];
@@ -490,7 +497,7 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
         info!(span = %l.name, ticks = l.stats.ticks.load(Ordering::Relaxed), deadline_misses = misses, events_dropped = dropped, "span stopped");
     }
     panel.shutdown();
-    info!("yingda stopped");
+    info!(speech = ?speech.status(), "yingda stopped");
     Ok(())
 }
 

@@ -14,6 +14,9 @@ use yingda_store::{CallId, SledStore};
 fn config(dir: &std::path::Path) -> String {
     format!(
         r#"
+[speech]
+enabled = false
+
 [system]
 data_dir = "{}"
 log_level = "info"

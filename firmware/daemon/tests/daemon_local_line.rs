@@ -25,7 +25,7 @@ fn headset_lift_answer_greeting_hang_up() {
     std::fs::write(
         &cfg,
         format!(
-            "[system]\ndata_dir = \"{}\"\nshutdown_grace_s = 1\n\n[[span]]\nname = \"jack\"\nbackend = \"alsa\"\ndevice = \"jack\"\n\n[[channels]]\nchannel = \"1\"\nspan = \"jack\"\nsignalling = \"fxs_ks\"\nanswer_after_rings = 1\nusecallerid = false\n",
+            "[speech]\nenabled = false\n\n[system]\ndata_dir = \"{}\"\nshutdown_grace_s = 1\n\n[[span]]\nname = \"jack\"\nbackend = \"alsa\"\ndevice = \"jack\"\n\n[[channels]]\nchannel = \"1\"\nspan = \"jack\"\nsignalling = \"fxs_ks\"\nanswer_after_rings = 1\nusecallerid = false\n",
             d.join("data").display()
         ),
     )

@@ -12,6 +12,9 @@ use nix::sys::signal::Signal;
 fn config(data: &std::path::Path, grace_s: u32) -> String {
     format!(
         r#"
+[speech]
+enabled = false
+
 [system]
 data_dir = "{}"
 shutdown_grace_s = {grace_s}
@@ -94,7 +97,7 @@ fn bad_config_starts_nothing_and_names_file_line_field() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:20: channels[0].busycount"), "{err}");
+    assert!(err.contains("bad.toml:23: channels[0].busycount"), "{err}");
     assert!(
         !dir.path().join("data").exists(),
         "nothing was started or created"

@@ -1,0 +1,163 @@
+//! The speech service: loads the recogniser in the background at start-up and says whether
+//! calls can use it.
+//!
+//! Loading Whisper takes seconds and hundreds of MB; a missing, corrupt or unloadable model
+//! must never delay or stop the box answering calls. So loading runs on its own thread after
+//! the spans are up, panics included are caught, and until (or unless) it succeeds
+//! [`SpeechService::recognizer`] returns `None` — which flows take as "use DTMF".
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use serde::Deserialize;
+use tracing::{info, warn};
+use yingda_speech::recognizer::Recognizer;
+use yingda_speech::whisper::recognizer::WhisperRecognizer;
+
+/// `[speech]` in the daemon's config.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeechConfig {
+    /// Load the recogniser at start-up. With `false`, every flow uses DTMF.
+    pub enabled: bool,
+    /// Where `tools/models/install.py` put the models.
+    pub models_dir: PathBuf,
+}
+
+impl Default for SpeechConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            models_dir: yingda_speech::models::models_dir_from_env(),
+        }
+    }
+}
+
+/// What the speech service can do now (the admin page and logs show it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpeechStatus {
+    /// Switched off in the config.
+    Disabled,
+    /// The model is being loaded.
+    Loading,
+    /// Recognition is available.
+    Ready {
+        /// Recogniser name (`whisper-base`).
+        name: String,
+        /// How long loading took, ms.
+        load_ms: u64,
+    },
+    /// Loading failed; calls use DTMF. The reason names the file or step that failed.
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(Clone)]
+enum State {
+    Disabled,
+    Loading,
+    Ready(Arc<dyn Recognizer>, u64),
+    Unavailable(String),
+}
+
+/// Shared handle on the speech service.
+#[derive(Clone)]
+pub struct SpeechService {
+    state: Arc<RwLock<State>>,
+}
+
+impl std::fmt::Debug for SpeechService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpeechService")
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+impl SpeechService {
+    /// Starts loading in the background (or does nothing when disabled).
+    pub fn start(cfg: &SpeechConfig) -> Self {
+        let service = Self {
+            state: Arc::new(RwLock::new(if cfg.enabled {
+                State::Loading
+            } else {
+                State::Disabled
+            })),
+        };
+        if !cfg.enabled {
+            info!("speech: disabled in the config; calls use DTMF");
+            return service;
+        }
+        let state = service.state.clone();
+        let dir = cfg.models_dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("speech-load".into())
+            .spawn(move || {
+                info!(models_dir = %dir.display(), "speech: loading whisper-base");
+                let t0 = Instant::now();
+                let loaded = std::panic::catch_unwind(|| WhisperRecognizer::load(&dir));
+                let next = match loaded {
+                    Ok(Ok(rec)) => {
+                        let ms = t0.elapsed().as_millis() as u64;
+                        info!(load_ms = ms, "speech: whisper-base ready");
+                        State::Ready(Arc::new(rec), ms)
+                    }
+                    Ok(Err(e)) => {
+                        warn!("speech unavailable: {e}; calls use DTMF");
+                        State::Unavailable(e.to_string())
+                    }
+                    Err(_) => {
+                        warn!("speech unavailable: the model loader panicked; calls use DTMF");
+                        State::Unavailable("the model loader panicked".into())
+                    }
+                };
+                if let Ok(mut s) = state.write() {
+                    *s = next;
+                }
+            });
+        if let Err(e) = spawned {
+            warn!("speech unavailable: cannot start the loader thread: {e}; calls use DTMF");
+            service.set(State::Unavailable(format!(
+                "cannot start loader thread: {e}"
+            )));
+        }
+        service
+    }
+
+    fn set(&self, state: State) {
+        if let Ok(mut s) = self.state.write() {
+            *s = state;
+        }
+    }
+
+    fn get(&self) -> State {
+        self.state.read().map_or_else(
+            |_| State::Unavailable("state lock poisoned".into()),
+            |s| s.clone(),
+        )
+    }
+
+    /// Current status.
+    pub fn status(&self) -> SpeechStatus {
+        match self.get() {
+            State::Disabled => SpeechStatus::Disabled,
+            State::Loading => SpeechStatus::Loading,
+            State::Ready(r, ms) => SpeechStatus::Ready {
+                name: r.name().to_owned(),
+                load_ms: ms,
+            },
+            State::Unavailable(reason) => SpeechStatus::Unavailable { reason },
+        }
+    }
+
+    /// The recogniser, when loaded; `None` means flows must use DTMF.
+    pub fn recognizer(&self) -> Option<Arc<dyn Recognizer>> {
+        match self.get() {
+            State::Ready(r, _) => Some(r),
+            _ => None,
+        }
+    }
+}
