@@ -15,6 +15,7 @@ use std::path::Path;
 use serde::Serialize;
 use yingda_dsp::wav;
 
+pub mod asr;
 mod decode;
 
 pub use decode::decode_samples;
@@ -153,8 +154,8 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Read and decode a capture file.
-pub fn decode_file(path: &Path) -> Result<Vec<Finding>, DecodeError> {
+/// Read a capture: 8 kHz mono WAV (16-bit PCM, A-law or µ-law) as linear samples.
+pub fn read_capture(path: &Path) -> Result<Vec<i16>, DecodeError> {
     let bytes = std::fs::read(path)?;
     let w = wav::parse(&bytes)?;
     if w.rate != 8000 {
@@ -163,5 +164,10 @@ pub fn decode_file(path: &Path) -> Result<Vec<Finding>, DecodeError> {
     if w.channels != 1 {
         return Err(DecodeError::Channels(w.channels));
     }
-    Ok(decode_samples(&w.samples))
+    Ok(w.samples)
+}
+
+/// Read and decode a capture file.
+pub fn decode_file(path: &Path) -> Result<Vec<Finding>, DecodeError> {
+    Ok(decode_samples(&read_capture(path)?))
 }

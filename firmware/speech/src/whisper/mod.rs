@@ -167,7 +167,7 @@ impl Default for DecodeOptions {
         Self {
             max_tokens: 96,
             max_repeats: 3,
-            max_ngram: 8,
+            max_ngram: 48,
         }
     }
 }
@@ -751,13 +751,19 @@ fn argmax_logprob(row: &[f32]) -> (usize, f32) {
 
 /// Where to cut `tokens` when its tail is one n-gram repeated `max_repeats` times.
 ///
+/// A phrase of eight or more tokens is cut at its second occurrence.
 /// A single token repeating is common in real speech ("8 8 8" in a number), so a run of
 /// one token is only cut after three times as many repeats, and longer n-grams made of one
 /// repeated token are left to that rule.
 fn repetition(tokens: &[u32], opts: &DecodeOptions) -> Option<usize> {
     let reps = opts.max_repeats.max(2);
     for n in 1..=opts.max_ngram {
-        let needed = if n == 1 { 3 * reps } else { reps };
+        // Whole phrases (8+ tokens) said twice in a row are Whisper's loop, not the caller.
+        let needed = match n {
+            1 => 3 * reps,
+            2..=7 => reps,
+            _ => 2,
+        };
         if tokens.len() < n * needed {
             continue;
         }
@@ -786,6 +792,9 @@ mod tests {
         let toks = [5, 1, 2, 3, 1, 2, 3, 1, 2, 3];
         assert_eq!(repetition(&toks, &opts), Some(4));
         assert_eq!(repetition(&[1, 2, 3, 4, 5], &opts), None);
+        let sentence: Vec<u32> = (10..20).collect();
+        let twice: Vec<u32> = sentence.iter().chain(&sentence).copied().collect();
+        assert_eq!(repetition(&twice, &opts), Some(10));
     }
 
     #[test]

@@ -137,7 +137,9 @@ impl WhisperRecognizer {
             }
             Mode::Grammar(g) => {
                 let (label, confidence) = self.pick(&enc, &prompt, lang, &decoded, g)?;
-                let label = (confidence >= request.min_confidence).then_some(label).flatten();
+                let label = (confidence >= request.min_confidence)
+                    .then_some(label)
+                    .flatten();
                 Ok(Recognition {
                     label,
                     confidence,
@@ -327,7 +329,8 @@ struct WhisperUtterance {
 impl Utterance for WhisperUtterance {
     fn push(&mut self, audio: &[i16]) {
         let room = MAX_SAMPLES.saturating_sub(self.audio.len());
-        self.audio.extend_from_slice(&audio[..audio.len().min(room)]);
+        self.audio
+            .extend_from_slice(&audio[..audio.len().min(room)]);
     }
 
     fn pause(&mut self) -> Result<(), AsrError> {
