@@ -7,4 +7,5 @@
 #![forbid(unsafe_code)]
 
 pub mod en;
+pub mod kokoro;
 pub mod piper;
