@@ -119,7 +119,7 @@ def espeak(text: str, lang: str, voice: str, path: Path, speed: int) -> None:
 def telephone(src: Path, dst: Path, rng: np.random.Generator, snr_db: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         band = Path(tmp) / "band.wav"
-        subprocess.run(["sox", str(src), "-r", "8000", "-c", "1", "-b", "16", str(band),
+        subprocess.run(["sox", "-D", str(src), "-r", "8000", "-c", "1", "-b", "16", str(band),
                         "sinc", "300-3400", "norm", "-6"], check=True, capture_output=True)
         with wave.open(str(band)) as w:
             x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
@@ -136,8 +136,8 @@ def telephone(src: Path, dst: Path, rng: np.random.Generator, snr_db: float) -> 
             w.setframerate(8000)
             w.writeframes(y.tobytes())
         alaw = Path(tmp) / "alaw.wav"
-        subprocess.run(["sox", str(noisy), "-e", "a-law", str(alaw)], check=True)
-        subprocess.run(["sox", str(alaw), "-e", "signed-integer", "-b", "16", str(dst)], check=True)
+        subprocess.run(["sox", "-D", str(noisy), "-e", "a-law", str(alaw)], check=True)
+        subprocess.run(["sox", "-D", str(alaw), "-e", "signed-integer", "-b", "16", str(dst)], check=True)
 
 
 def write_grammars(out: Path) -> None:

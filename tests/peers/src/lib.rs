@@ -144,6 +144,9 @@ pub fn i16_samples(bytes: &[u8]) -> Vec<i16> {
 /// Speak `text` with espeak-ng (run as a separate program: it is GPL and never linked) and
 /// return 8 kHz mono 16-bit samples via sox.
 ///
+/// sox runs without dither (`-D`): its default dither is random, so the same text would
+/// give slightly different samples on every run and borderline recognitions would flake.
+///
 /// `voice` is an espeak-ng voice such as `en` or `cmn-latn-pinyin` (tone-numbered pinyin).
 pub fn espeak_8k(voice: &str, text: &str) -> Vec<i16> {
     let dir = std::env::temp_dir().join(format!("yingda-espeak-{}", std::process::id()));
@@ -160,6 +163,7 @@ pub fn espeak_8k(voice: &str, text: &str) -> Vec<i16> {
         .expect("run espeak-ng (tools/setup-deps.sh installs it)");
     assert!(st.success(), "espeak-ng failed");
     let out = Command::new("sox")
+        .arg("-D")
         .arg(&wav)
         .args([
             "-t",
