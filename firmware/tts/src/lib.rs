@@ -9,3 +9,4 @@
 pub mod en;
 pub mod kokoro;
 pub mod piper;
+pub mod zh;
