@@ -4,11 +4,18 @@
 //! ```sh
 //! PY=$(tools/models/pyenv.sh)
 //! $PY tools/asr/make_testset.py --out target/asr-testset      # once
-//! cargo bench -p yingda-speech --bench asr_ivr                 # YINGDA_ASR_TESTSET=DIR to choose
+//! cargo bench --profile dev -p yingda-speech --bench asr_ivr
 //! ```
 //!
-//! Prints: grammar-mode match accuracy, open-mode CER (zh) / WER (en), digit accuracy;
-//! latency from endpoint to result (p50/p95) with 1 and 4 concurrent streams, where the
+//! Environment: `YINGDA_ASR_TESTSET=DIR` (default `target/asr-testset`);
+//! `YINGDA_ASR_ONLY=accuracy` skips latency and the side-by-side; `YINGDA_ASR_FILTER=S`
+//! keeps only utterances whose id or voice contains `S` (`kokoro`, `espeak:en`, …);
+//! `YINGDA_ASR_VERBOSE=1` prints every grammar decision.
+//!
+//! Prints, per voice family (espeak-ng, Kokoro) and for all: grammar-mode match accuracy
+//! at the default threshold, false accepts on out-of-grammar utterances (a label where
+//! none was said), a threshold sweep of both, digit-mode exact matches, open-mode CER (zh)
+//! / WER (en); latency from endpoint to result (p50/p95) with 1 and 4 concurrent streams, where the
 //! endpoint comes 700 ms (the default trailing silence) after the pause at which the
 //! speculative pass starts; and per-utterance time of our pipeline vs CTranslate2 int8 and
 //! onnxruntime (both single-threaded) on the same audio, as printed by
@@ -19,6 +26,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use yingda_speech::fuzzy::edit_distance;
 use yingda_speech::grammar::Grammar;
 use yingda_speech::models::models_dir_from_env;
 use yingda_speech::recognizer::{Lang, Recognition, Recognizer, Request};
@@ -31,6 +39,7 @@ struct Item {
     id: String,
     file: String,
     lang: String,
+    voice: String,
     text: String,
     grammar: Option<String>,
     label: Option<String>,
@@ -84,6 +93,24 @@ fn request(item: &Item, dir: &Path, grammars: &mut Vec<(String, Arc<Grammar>)>) 
     }
 }
 
+/// Accuracy pass: the whole pipeline once per utterance, grammar threshold 0 so that the
+/// report can sweep it.
+fn run_plain(rec: &WhisperRecognizer, item: &Item, dir: &Path, mut req: Request) -> Outcome {
+    let audio = read_wav(&dir.join(&item.file));
+    req.min_confidence = 0.0;
+    let t = Instant::now();
+    let result = rec.run(&audio, &req).expect("recognition");
+    let batch_ms = t.elapsed().as_secs_f64() * 1e3;
+    Outcome {
+        item: item.clone(),
+        result,
+        pause_ms: 0.0,
+        latency_ms: 0.0,
+        batch_ms,
+        audio_s: audio.len() as f64 / 8000.0,
+    }
+}
+
 fn run_one(rec: &WhisperRecognizer, item: &Item, dir: &Path, req: Request) -> Outcome {
     let audio = read_wav(&dir.join(&item.file));
     let t = Instant::now();
@@ -120,20 +147,6 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, x) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(x != y))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 fn zh_chars(s: &str) -> Vec<char> {
     s.chars().filter(|c| c.is_alphanumeric()).collect()
 }
@@ -157,56 +170,134 @@ fn errors(lang: &str, hyp: &str, reference: &str) -> (usize, usize) {
     }
 }
 
-fn report(outcomes: &[Outcome]) {
-    let mut grammar = (0, 0);
-    let mut nomatch = 0;
-    let mut digits = (0, 0);
-    let mut err = [(0usize, 0usize); 2];
-    let mut wrong = Vec::new();
+#[derive(Default)]
+struct Tally {
+    /// In-grammar utterances: (correct at the threshold, total).
+    grammar: (usize, usize),
+    /// In-grammar utterances given no match.
+    nomatch: usize,
+    /// Out-of-grammar utterances: (given a label, total).
+    false_accept: (usize, usize),
+    digits: (usize, usize),
+    /// Open mode (errors, reference length) for zh and en.
+    open: [(usize, usize); 2],
+}
+
+fn pct(a: usize, n: usize) -> f64 {
+    100.0 * a as f64 / n.max(1) as f64
+}
+
+/// The label given at `threshold` (the accuracy pass runs with threshold 0).
+fn accepted(o: &Outcome, threshold: f32) -> Option<&str> {
+    o.result
+        .label
+        .as_deref()
+        .filter(|_| o.result.confidence >= threshold)
+}
+
+fn tally(outcomes: &[&Outcome], threshold: f32) -> Tally {
+    let mut t = Tally::default();
     for o in outcomes {
-        let li = usize::from(o.item.lang == "en");
-        if let Some(label) = &o.item.label {
-            grammar.1 += 1;
-            if o.result.label.as_deref() == Some(label.as_str()) {
-                grammar.0 += 1;
-            } else {
-                nomatch += usize::from(o.result.label.is_none());
-                wrong.push(format!(
-                    "  {} {:?}: heard {:?} → {:?} ({:.2}), expected {label}",
-                    o.item.id, o.item.text, o.result.text, o.result.label, o.result.confidence
-                ));
+        let label = accepted(o, threshold);
+        if o.item.grammar.is_some() {
+            match &o.item.label {
+                Some(want) => {
+                    t.grammar.1 += 1;
+                    t.grammar.0 += usize::from(label == Some(want.as_str()));
+                    t.nomatch += usize::from(label.is_none());
+                }
+                None => {
+                    t.false_accept.1 += 1;
+                    t.false_accept.0 += usize::from(label.is_some());
+                }
             }
         } else if let Some(d) = &o.item.digits {
-            digits.1 += 1;
-            if o.result.digits.as_deref() == Some(d.as_str()) {
-                digits.0 += 1;
-            } else {
-                wrong.push(format!(
-                    "  {} {:?}: heard {:?} → digits {:?}",
-                    o.item.id, o.item.text, o.result.text, o.result.digits
-                ));
-            }
+            t.digits.1 += 1;
+            t.digits.0 += usize::from(o.result.digits.as_deref() == Some(d.as_str()));
         } else {
+            let li = usize::from(o.item.lang == "en");
             let (e, n) = errors(&o.item.lang, &o.result.text, &o.item.text);
-            err[li].0 += e;
-            err[li].1 += n;
+            t.open[li].0 += e;
+            t.open[li].1 += n;
         }
     }
-    println!(
-        "grammar mode: {}/{} correct = {:.1}% ({} no-match)",
-        grammar.0,
-        grammar.1,
-        100.0 * f64::from(grammar.0) / f64::from(grammar.1.max(1)),
-        nomatch
-    );
-    println!("digit mode:   {}/{} exact", digits.0, digits.1);
-    println!(
-        "open mode:    zh CER {:.3}  en WER {:.3}",
-        err[0].0 as f64 / err[0].1.max(1) as f64,
-        err[1].0 as f64 / err[1].1.max(1) as f64
-    );
+    t
+}
+
+fn report(outcomes: &[Outcome]) {
+    let threshold = Request::open(None).min_confidence;
+    let families = [("espeak-ng", "espeak:"), ("Kokoro", "kokoro:"), ("all", "")];
+    println!("accuracy at the default grammar threshold {threshold:.2}:");
+    for (name, prefix) in families {
+        let part: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.item.voice.starts_with(prefix))
+            .collect();
+        if part.is_empty() {
+            continue;
+        }
+        let t = tally(&part, threshold);
+        println!(
+            "  {name:9} grammar {}/{} = {:.1}% ({} no-match) | false accept {}/{} = {:.1}% | digits {}/{} | open zh CER {:.3} en WER {:.3}",
+            t.grammar.0,
+            t.grammar.1,
+            pct(t.grammar.0, t.grammar.1),
+            t.nomatch,
+            t.false_accept.0,
+            t.false_accept.1,
+            pct(t.false_accept.0, t.false_accept.1),
+            t.digits.0,
+            t.digits.1,
+            t.open[0].0 as f64 / t.open[0].1.max(1) as f64,
+            t.open[1].0 as f64 / t.open[1].1.max(1) as f64,
+        );
+    }
+    println!("threshold sweep (all voices): threshold → grammar accuracy / false accepts");
+    let all: Vec<&Outcome> = outcomes.iter().collect();
+    let sweep: Vec<String> = [0.0f32, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+        .iter()
+        .map(|&th| {
+            let t = tally(&all, th);
+            format!(
+                "{th:.1}→{:.1}%/{:.1}%",
+                pct(t.grammar.0, t.grammar.1),
+                pct(t.false_accept.0, t.false_accept.1)
+            )
+        })
+        .collect();
+    println!("  {}", sweep.join("  "));
+    let verbose = std::env::var_os("YINGDA_ASR_VERBOSE").is_some();
+    let mut wrong = Vec::new();
+    for o in outcomes {
+        let label = accepted(o, threshold);
+        let line = format!(
+            "  {} {} {:?}: heard {:?} → {:?} ({:.2}), expected {:?}{}",
+            o.item.id,
+            o.item.voice,
+            o.item.text,
+            o.result.text,
+            o.result.label,
+            o.result.confidence,
+            o.item.label,
+            o.item
+                .digits
+                .as_ref()
+                .map(|d| format!(" digits {d} got {:?}", o.result.digits))
+                .unwrap_or_default()
+        );
+        let bad = if o.item.grammar.is_some() {
+            label != o.item.label.as_deref()
+        } else if let Some(d) = &o.item.digits {
+            o.result.digits.as_deref() != Some(d.as_str())
+        } else {
+            false
+        };
+        if bad || (verbose && o.item.grammar.is_some()) {
+            wrong.push(format!("{}{line}", if bad { "✗" } else { " " }));
+        }
+    }
     if !wrong.is_empty() {
-        println!("misses:");
+        println!("misses{}:", if verbose { " (✗) and matches" } else { "" });
         for w in wrong {
             println!("{w}");
         }
@@ -302,9 +393,11 @@ fn main() {
         );
         std::process::exit(2);
     };
+    let filter = std::env::var("YINGDA_ASR_FILTER").unwrap_or_default();
     let items: Vec<Item> = text
         .lines()
-        .map(|l| serde_json::from_str(l).expect("testset line"))
+        .map(|l| serde_json::from_str::<Item>(l).expect("testset line"))
+        .filter(|i| i.id.contains(&filter) || i.voice.contains(&filter))
         .collect();
     let t = Instant::now();
     let rec = WhisperRecognizer::load(models_dir_from_env()).unwrap_or_else(|e| {
@@ -312,21 +405,34 @@ fn main() {
         std::process::exit(2)
     });
     println!(
-        "model load {:.0} ms; {} utterances",
+        "model load {:.0} ms; {} utterances; Mandarin matched by {}",
         t.elapsed().as_secs_f64() * 1e3,
-        items.len()
+        items.len(),
+        if rec.has_lexicon() {
+            "pinyin (zh-lexicon)"
+        } else {
+            "character (zh-lexicon not installed)"
+        }
     );
     let mut grammars = Vec::new();
     let reqs: Vec<Request> = items
         .iter()
         .map(|i| request(i, &dir, &mut grammars))
         .collect();
+    let accuracy: Vec<Outcome> = items
+        .iter()
+        .zip(&reqs)
+        .map(|(i, r)| run_plain(&rec, i, &dir, r.clone()))
+        .collect();
+    report(&accuracy);
+    if std::env::var("YINGDA_ASR_ONLY").as_deref() == Ok("accuracy") {
+        return;
+    }
     let outcomes: Vec<Outcome> = items
         .iter()
         .zip(&reqs)
         .map(|(i, r)| run_one(&rec, i, &dir, r.clone()))
         .collect();
-    report(&outcomes);
     latency_table("1 stream ", &outcomes);
     let four: Vec<Outcome> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)

@@ -5,10 +5,12 @@
 //! and must never get any. Blocks that run per frame allocate nothing per frame.
 #![forbid(unsafe_code)]
 pub mod endpoint;
+pub mod fuzzy;
 pub mod grammar;
 pub mod mel;
 pub mod models;
 pub mod numbers;
+pub mod pinyin;
 pub mod recognizer;
 pub mod silero;
 pub mod vad;

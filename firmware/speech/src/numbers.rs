@@ -229,7 +229,8 @@ fn is_break(gap: &str) -> bool {
     gap.chars().any(|c| !(c.is_whitespace() || c == '-'))
 }
 
-fn han_digit(c: char) -> Option<u8> {
+/// The digit a Mandarin digit character stands for (幺 1, 两 2, 洞 0 included).
+pub fn han_digit(c: char) -> Option<u8> {
     Some(match c {
         '零' | '〇' | '洞' => 0,
         '一' | '幺' => 1,
@@ -280,6 +281,46 @@ pub fn digits(text: &str) -> Result<String, NumberError> {
 /// As [`digits`], and [`NumberError::XNotLast`].
 pub fn id_digits(text: &str) -> Result<String, NumberError> {
     spoken_digits(text, true)
+}
+
+/// Like [`digits`], for a recogniser transcript that may wrap the digits in carrier words
+/// ("我的卡号是六二二八", "my number is 8642, please"): words before the first and after
+/// the last digit word are dropped; everything between must still be a digit string.
+///
+/// # Errors
+/// As [`digits`], for the part between the first and the last digit word.
+pub fn digits_in(text: &str) -> Result<String, NumberError> {
+    spoken_digits(digit_span(text, false)?, false)
+}
+
+/// [`id_digits`] with carrier words dropped, as [`digits_in`].
+///
+/// # Errors
+/// As [`id_digits`].
+pub fn id_digits_in(text: &str) -> Result<String, NumberError> {
+    spoken_digits(digit_span(text, true)?, true)
+}
+
+/// The part of `text` from the first to the last token that can belong to a digit string.
+fn digit_span(text: &str, allow_x: bool) -> Result<&str, NumberError> {
+    let tokens = tokenise(text)?;
+    let digitish = |t: &Token<'_>| match t.kind {
+        Kind::Numeral => true,
+        Kind::Han => han_digit(t.han()).is_some() || (allow_x && t.han() == '叉'),
+        Kind::Word => {
+            word_digit(&t.norm).is_some()
+                || matches!(t.norm.as_str(), "double" | "triple" | "oh" | "o")
+                || (allow_x && t.norm == "x")
+        }
+    };
+    let first = tokens.iter().find(|t| digitish(t));
+    let last = tokens.iter().rev().find(|t| digitish(t));
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(NumberError::Empty);
+    };
+    let start = first.text.as_ptr() as usize - text.as_ptr() as usize;
+    let end = last.text.as_ptr() as usize - text.as_ptr() as usize + last.text.len();
+    Ok(text.get(start..end).unwrap_or(text))
 }
 
 fn spoken_digits(text: &str, allow_x: bool) -> Result<String, NumberError> {

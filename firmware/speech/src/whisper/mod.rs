@@ -558,6 +558,18 @@ impl Whisper {
         prompt: &[u32],
         opts: &DecodeOptions,
     ) -> Result<Decoded, WhisperError> {
+        self.decode_greedy_within(enc, prompt, opts, None)
+    }
+
+    /// [`Self::decode_greedy`] restricted to the text tokens `allowed` marks (indexed by
+    /// token id; ids past its end are not allowed); the end token is always allowed.
+    pub fn decode_greedy_within(
+        &self,
+        enc: &Encoded,
+        prompt: &[u32],
+        opts: &DecodeOptions,
+        allowed: Option<&[bool]>,
+    ) -> Result<Decoded, WhisperError> {
         let s = self.specials;
         let sot_at = prompt.iter().position(|&t| t == s.sot);
         let prompt_i64: Vec<i64> = prompt.iter().map(|&t| i64::from(t)).collect();
@@ -574,6 +586,13 @@ impl Whisper {
         let budget = opts.max_tokens.min(MAX_POSITIONS - prompt.len());
         for step in 0..=budget {
             self.suppress_in(&mut last, step == 0);
+            if let Some(allowed) = allowed {
+                for (t, x) in last.iter_mut().enumerate().take(s.eot as usize) {
+                    if !allowed.get(t).copied().unwrap_or(false) {
+                        *x = f32::NEG_INFINITY;
+                    }
+                }
+            }
             let (next, lp) = argmax_logprob(&last);
             logprob_sum += f64::from(lp);
             if next as u32 == s.eot {

@@ -2,25 +2,38 @@
 //! the allowed phrases of a prompt are scored by the decoder in one batch.
 //!
 //! Grammar mode, step by step:
-//! 1. Greedy transcript `H`, with the prompt's phrases in the decoder's text prompt (Whisper
-//!    spells words it has just "seen" the way they were written).
-//! 2. For each phrase, the span of `H` closest to it in characters (approximate substring
-//!    match, so carrier words around it do not matter) → the phrases most like something
-//!    in `H` become candidates, each in two forms: the phrase alone, and `H` with that span
-//!    replaced by the phrase.
+//! 1. Greedy transcript `H` with the plain prompt. The grammar's phrases are *not* put in
+//!    the decoder's text prompt: Whisper base then copies prompt phrases into the
+//!    transcript that were never said ("我想看牙科，妇产" for "我想看牙科").
+//! 2. For each phrase, the span of `H` that sounds closest to it ([`crate::fuzzy`]: pinyin
+//!    syllables for Mandarin, so the homophones Whisper writes — 压科 for 牙科 — match;
+//!    words for English), so carrier words around it do not matter. The phrases most like
+//!    something in `H` become candidates, each in two forms: the phrase alone, and `H` with
+//!    that span replaced by the phrase.
 //! 3. The decoder scores every candidate and `H` itself in one batched pass (log-probability
 //!    of the whole transcript given the audio). Per option the best form counts; a softmax
-//!    over options gives how clearly one option beats the others, and the per-token gap to
-//!    `H` says how far the audio is from the option at all. Their product is the confidence;
-//!    below the request's threshold the answer is no-match.
+//!    over options gives how clearly one option beats the others (`clarity`), the per-token
+//!    gap to `H` how far the audio is from the option at all (`fit`), and the phonetic
+//!    similarity of the best span how much of the phrase was heard. Options are ranked by
+//!    log-probability per √token plus 4 × similarity (a plain sum favours short phrases);
+//!    the confidence is the cube root of clarity × fit × similarity, and below the
+//!    request's threshold (default 0.5) the answer is no-match. Weights and threshold were
+//!    tuned on the IVR test set (`benches/asr_ivr.rs`, which prints the sweep), where 0.5
+//!    gave no false accept on out-of-grammar speech.
+//!
+//! Digit mode decodes with only digit tokens allowed (digits, separators, 零一幺二两…九,
+//! `one`…`nine`, `oh`, `double`, `triple`) and reads the result with
+//! [`numbers::digits_in`], which drops carrier words around the digits.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{DecodeOptions, Decoded, Encoded, Lang, Whisper, WhisperError};
+use crate::fuzzy;
 use crate::grammar::Grammar;
 use crate::mel::MelFrontEnd;
 use crate::numbers;
+use crate::pinyin::Lexicon;
 use crate::recognizer::{AsrError, Mode, Recognition, Recognizer, Request, Utterance};
 
 /// Shortest utterance recognised: 0.1 s of line audio.
@@ -28,8 +41,13 @@ pub const MIN_SAMPLES: usize = 800;
 /// Longest utterance recognised: 30 s of line audio (the encoder's window); later audio is
 /// ignored.
 pub const MAX_SAMPLES: usize = 30 * 8000;
-/// Most candidate phrases scored per grammar request.
-pub const MAX_CANDIDATE_PHRASES: usize = 6;
+/// Most phrases scored on their own per grammar request.
+pub const MAX_CANDIDATE_PHRASES: usize = 12;
+/// Phrases per transcript scored in context (span replaced, transcript cut after it).
+const PHRASES_PER_HYPOTHESIS: usize = 4;
+/// Weight of phonetic similarity (0…1) against the length-normalised log-probability when
+/// options are ranked.
+const SIMILARITY_WEIGHT: f32 = 4.0;
 /// Most text tokens of phrase list put into the decoder prompt.
 const MAX_PROMPT_PHRASE_TOKENS: usize = 96;
 /// "No speech" above this with a weak transcript means silence or noise.
@@ -40,6 +58,10 @@ const WEAK_LOGPROB: f32 = -1.0;
 struct Inner {
     model: Whisper,
     mel: MelFrontEnd,
+    /// Pinyin readings for matching Mandarin phrases by sound.
+    lexicon: Option<Lexicon>,
+    /// Tokens a digit string may be written with, per language (zh, en), built on first use.
+    digit_tokens: [OnceLock<Vec<bool>>; 2],
 }
 
 /// Whisper base as the box's recogniser; cheap to clone, shared by all calls.
@@ -57,19 +79,31 @@ impl std::fmt::Debug for WhisperRecognizer {
 const LANGS: [Lang; 2] = [Lang::Zh, Lang::En];
 
 impl WhisperRecognizer {
-    /// Verifies and loads the installed `whisper-base` model.
+    /// Verifies and loads the installed `whisper-base` model, and the `zh-lexicon` model
+    /// when it is installed and intact (without it Mandarin phrases are matched by
+    /// character, which misses the homophones Whisper writes; recognition still works, so a
+    /// broken lexicon never costs the box its recogniser).
     pub fn load(models_dir: impl AsRef<Path>) -> Result<Self, WhisperError> {
-        Ok(Self::from_model(Whisper::load(models_dir)?))
+        let models_dir = models_dir.as_ref();
+        let lexicon = Lexicon::load(models_dir).ok();
+        Ok(Self::from_model(Whisper::load(models_dir)?, lexicon))
     }
 
-    /// Wraps a loaded model.
-    pub fn from_model(model: Whisper) -> Self {
+    /// Wraps a loaded model and, optionally, the pinyin lexicon.
+    pub fn from_model(model: Whisper, lexicon: Option<Lexicon>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 model,
                 mel: MelFrontEnd::new(),
+                lexicon,
+                digit_tokens: [OnceLock::new(), OnceLock::new()],
             }),
         }
+    }
+
+    /// Whether Mandarin phrases are matched by sound (the `zh-lexicon` model is loaded).
+    pub fn has_lexicon(&self) -> bool {
+        self.inner.lexicon.is_some()
     }
 
     /// The model.
@@ -92,21 +126,23 @@ impl WhisperRecognizer {
             Some(l) => l,
             None => m.detect_language(&enc, &LANGS)?[0].0,
         };
-        let grammar = match &request.mode {
-            Mode::Grammar(g) => Some(g.as_ref()),
-            _ => None,
-        };
-        let prompt = self.prompt(lang, grammar);
+        let prompt = m.prompt(lang);
         let opts = DecodeOptions {
             // About 12 tokens per second of speech covers fast Mandarin; plus slack.
             max_tokens: (16 + enc.frames * 12 / 100).min(160),
             ..DecodeOptions::default()
         };
-        let decoded = m.decode_greedy(&enc, &prompt, &opts)?;
+        // Digit mode decodes with nothing but digit tokens allowed: free decoding writes
+        // "For 567" for "four five six seven", 要 for 幺, or the prompt back. Forced tokens
+        // are less probable, so its weak-transcript bar is lower.
+        let (allowed, weak) = match request.mode {
+            Mode::Digits { .. } => (Some(self.digit_tokens(lang)), 2.0 * WEAK_LOGPROB),
+            _ => (None, WEAK_LOGPROB),
+        };
+        let decoded = m.decode_greedy_within(&enc, &prompt, &opts, allowed)?;
         let text = decoded.text.trim().to_owned();
-        let silent = decoded.no_speech_prob > NO_SPEECH_THRESHOLD
-            && decoded.avg_logprob < WEAK_LOGPROB
-            || text.is_empty();
+        let no_speech = decoded.no_speech_prob > NO_SPEECH_THRESHOLD && decoded.avg_logprob < weak;
+        let silent = no_speech || text.is_empty();
         let base = Recognition {
             text: if silent { String::new() } else { text },
             confidence: if silent {
@@ -119,44 +155,67 @@ impl WhisperRecognizer {
             lang,
             no_speech_prob: decoded.no_speech_prob,
         };
-        if silent {
-            return Ok(base);
-        }
         match &request.mode {
+            // Grammar mode scores the phrases even when the plain transcript is empty:
+            // Whisper base often ends at once on a short word it did not expect.
+            Mode::Grammar(g) => {
+                let primed = m.decode_greedy(&enc, &self.phrase_prompt(lang, g), &opts)?;
+                let (label, confidence) =
+                    self.pick(&enc, &prompt, lang, &[&decoded, &primed], g)?;
+                let label = (confidence >= request.min_confidence)
+                    .then_some(label)
+                    .flatten();
+                let text = if base.text.is_empty() {
+                    primed.text.trim().to_owned()
+                } else {
+                    base.text.clone()
+                };
+                Ok(Recognition {
+                    text,
+                    label,
+                    confidence,
+                    ..base
+                })
+            }
+            _ if silent => Ok(base),
             Mode::Open => Ok(base),
             Mode::Digits { id_check_char } => {
                 let digits = if *id_check_char {
-                    numbers::id_digits(&base.text)
+                    numbers::id_digits_in(&base.text)
                 } else {
-                    numbers::digits(&base.text)
+                    numbers::digits_in(&base.text)
                 };
                 Ok(Recognition {
                     digits: digits.ok(),
                     ..base
                 })
             }
-            Mode::Grammar(g) => {
-                let (label, confidence) = self.pick(&enc, &prompt, lang, &decoded, g)?;
-                let label = (confidence >= request.min_confidence)
-                    .then_some(label)
-                    .flatten();
-                Ok(Recognition {
-                    label,
-                    confidence,
-                    ..base
-                })
-            }
         }
     }
 
-    /// The decoder prompt: for grammar mode the phrases go into the text prompt.
-    fn prompt(&self, lang: Lang, grammar: Option<&Grammar>) -> Vec<u32> {
+    /// The text tokens a spoken digit string can be written with in `lang`: digits,
+    /// separators and, for Mandarin, 零〇一幺二两三…九; for English the digit words, `oh`,
+    /// `double` and `triple`.
+    fn digit_tokens(&self, lang: Lang) -> &[bool] {
+        let slot = usize::from(lang == Lang::En);
+        self.inner.digit_tokens[slot].get_or_init(|| {
+            let m = &self.inner.model;
+            let tok = m.tokenizer();
+            (0..m.specials().eot)
+                .map(|t| digit_token(&tok.decode(&[t]), lang))
+                .collect()
+        })
+    }
+
+    /// The decoder prompt with the grammar's phrases as previous text: Whisper spells words
+    /// it has just "seen" the way they were written, but also copies them into the
+    /// transcript unsaid, so this transcript only proposes candidates (module docs).
+    fn phrase_prompt(&self, lang: Lang, grammar: &Grammar) -> Vec<u32> {
         let m = &self.inner.model;
         let base = m.prompt(lang);
-        let Some(g) = grammar else { return base };
         let s = m.specials();
         let sot_at = base.iter().position(|&t| t == s.sot).unwrap_or(0);
-        let phrases: Vec<&str> = g
+        let phrases: Vec<&str> = grammar
             .options
             .iter()
             .flat_map(|o| o.phrases.iter().map(String::as_str))
@@ -179,123 +238,128 @@ impl WhisperRecognizer {
         enc: &Encoded,
         prompt: &[u32],
         lang: Lang,
-        decoded: &Decoded,
+        hyps: &[&Decoded],
         grammar: &Grammar,
     ) -> Result<(Option<String>, f32), AsrError> {
         let m = &self.inner.model;
         let tok = m.tokenizer();
-        let hyp: Vec<char> = decoded.text.chars().collect();
-        let hyp_lower: Vec<char> = hyp.iter().map(|c| lower(*c)).collect();
-        // Every phrase with its closest span in the transcript.
-        let mut near: Vec<(f32, usize, &str, usize, usize)> = Vec::new();
-        for (oi, option) in grammar.options.iter().enumerate() {
-            for phrase in &option.phrases {
-                let p: Vec<char> = phrase.trim().chars().map(lower).collect();
-                if p.is_empty() {
-                    continue;
-                }
-                let (dist, start, end) = closest_span(&p, &hyp_lower);
-                let similarity = 1.0 - dist as f32 / p.len() as f32;
-                near.push((similarity, oi, phrase.trim(), start, end));
-            }
-        }
-        near.sort_by(|a, b| b.0.total_cmp(&a.0));
-        near.truncate(MAX_CANDIDATE_PHRASES);
+        let lexicon = self.inner.lexicon.as_ref();
         let lead = if lang == Lang::En { " " } else { "" };
-        let mut candidates: Vec<Vec<u32>> = vec![decoded.tokens.clone()];
-        let mut owner: Vec<Option<usize>> = vec![None];
-        for &(_, oi, phrase, start, end) in &near {
-            let alone = tok.encode(&format!("{lead}{phrase}"));
-            let mut replaced: String = hyp[..start].iter().collect();
-            replaced.push_str(phrase);
-            replaced.extend(&hyp[end..]);
-            let replaced = if lang == Lang::En && !replaced.starts_with(' ') {
-                format!(" {replaced}")
-            } else {
-                replaced
-            };
-            for c in [alone, tok.encode(&replaced)] {
-                if !candidates.contains(&c) {
-                    candidates.push(c);
-                    owner.push(Some(oi));
+        let encode = |text: &str| {
+            let text = text.trim();
+            tok.encode(&format!("{lead}{text}"))
+        };
+        let mut candidates: Vec<Vec<u32>> = Vec::new();
+        let mut add = |c: Vec<u32>| match candidates.iter().position(|x| *x == c) {
+            Some(i) => i,
+            None => {
+                candidates.push(c);
+                candidates.len() - 1
+            }
+        };
+        let hyp_at: Vec<usize> = hyps.iter().map(|h| add(h.tokens.clone())).collect();
+        // (candidate, option)
+        let mut owned: Vec<(usize, usize)> = Vec::new();
+        let mut alone: Vec<(f32, usize, &str)> = Vec::new();
+        // Per option: how much of its best phrase any transcript holds.
+        let mut heard = vec![0.0f32; grammar.options.len()];
+        for hyp in hyps {
+            let text = hyp.text.as_str();
+            let units = fuzzy::units(text, lexicon);
+            let mut near: Vec<(f32, usize, &str, std::ops::Range<usize>)> = Vec::new();
+            for (oi, option) in grammar.options.iter().enumerate() {
+                for phrase in &option.phrases {
+                    let phrase = phrase.trim();
+                    let (sim, bytes) = fuzzy::similarity(&fuzzy::units(phrase, lexicon), &units);
+                    heard[oi] = heard[oi].max(sim);
+                    near.push((sim, oi, phrase, bytes));
                 }
             }
+            near.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (_, oi, phrase, bytes) in near.iter().take(PHRASES_PER_HYPOTHESIS) {
+                // The transcript with the span replaced, and cut after it (a phrase that
+                // Whisper copied from the prompt after the real one is then gone).
+                let replaced = format!("{}{phrase}{}", &text[..bytes.start], &text[bytes.end..]);
+                let cut = format!("{}{phrase}", &text[..bytes.start]);
+                for form in [replaced, cut] {
+                    let c = add(encode(&form));
+                    owned.push((c, *oi));
+                }
+            }
+            alone.extend(near.iter().map(|(sim, oi, phrase, _)| (*sim, *oi, *phrase)));
+        }
+        alone.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut seen = Vec::new();
+        for (_, oi, phrase) in alone {
+            if seen.len() == MAX_CANDIDATE_PHRASES {
+                break;
+            }
+            if seen.contains(&phrase) {
+                continue;
+            }
+            seen.push(phrase);
+            let c = add(encode(phrase));
+            owned.push((c, oi));
         }
         let scores = m.score(enc, prompt, &candidates)?;
-        let hyp_score = scores[0];
-        let mut best_per_option: Vec<Option<(f32, usize)>> = vec![None; grammar.options.len()];
-        for (i, (&s, o)) in scores.iter().zip(&owner).enumerate() {
-            if let Some(oi) = *o {
-                if best_per_option[oi].is_none_or(|(b, _)| s > b) {
-                    best_per_option[oi] = Some((s, i));
-                }
+        let hyp_score = hyp_at
+            .iter()
+            .map(|&i| scores[i])
+            .fold(f32::NEG_INFINITY, f32::max);
+        // Per option: its best form (score, candidate).
+        let mut best: Vec<Option<(f32, usize)>> = vec![None; grammar.options.len()];
+        for &(c, oi) in &owned {
+            if best[oi].is_none_or(|(s, _)| scores[c] > s) {
+                best[oi] = Some((scores[c], c));
             }
         }
-        let scored: Vec<(usize, f32, usize)> = best_per_option
+        // Log-probability per square root of length (a plain sum favours short phrases)
+        // plus the phonetic similarity: tuned on the IVR test set (benches/asr_ivr.rs).
+        let combined = |oi: usize, (s, c): (f32, usize)| {
+            s / (candidates[c].len().max(1) as f32).sqrt() + SIMILARITY_WEIGHT * heard[oi]
+        };
+        let ranked: Vec<(usize, f32, usize)> = best
             .iter()
             .enumerate()
-            .filter_map(|(oi, b)| b.map(|(s, i)| (oi, s, i)))
+            .filter_map(|(oi, b)| b.map(|b| (oi, combined(oi, b), b.1)))
             .collect();
-        let Some(&(best_oi, best_s, best_i)) = scored.iter().max_by(|a, b| a.1.total_cmp(&b.1))
+        let Some(&(best_oi, best_comb, best_c)) = ranked.iter().max_by(|a, b| a.1.total_cmp(&b.1))
         else {
             return Ok((None, 0.0));
         };
-        let norm: f32 = scored.iter().map(|(_, s, _)| (s - best_s).exp()).sum();
+        let norm: f32 = ranked.iter().map(|r| (r.1 - best_comb).exp()).sum();
         let clarity = 1.0 / norm;
-        let per_token_gap = (best_s - hyp_score) / candidates[best_i].len().max(1) as f32;
+        let per_token_gap = (scores[best_c] - hyp_score) / candidates[best_c].len().max(1) as f32;
         let fit = (0.5 * per_token_gap.min(0.0)).exp();
-        let label = grammar.options[best_oi].label.clone();
-        let mut confidence = clarity * fit;
-        // The transcript already names the option outright: trust it as far as the
-        // decoder's preference between options goes.
-        if grammar.match_text(&decoded.text).map(|x| x.label) == Some(label.as_str()) {
-            confidence = confidence.max(clarity);
-        }
-        Ok((Some(label), confidence.clamp(0.0, 1.0)))
+        let confidence = (clarity * fit * heard[best_oi]).cbrt();
+        Ok((
+            Some(grammar.options[best_oi].label.clone()),
+            confidence.clamp(0.0, 1.0),
+        ))
     }
 }
 
-/// Lower-case a character to one character (multi-char lowercases keep their first).
-fn lower(c: char) -> char {
-    c.to_lowercase().next().unwrap_or(c)
-}
-
-/// The span `[start, end)` of `text` with the smallest edit distance to `pattern`
-/// (Sellers' approximate substring matching), and that distance.
-fn closest_span(pattern: &[char], text: &[char]) -> (usize, usize, usize) {
-    let n = text.len();
-    // cost[j], start[j]: best alignment of the pattern prefix ending at text position j.
-    let mut cost: Vec<usize> = vec![0; n + 1];
-    let mut start: Vec<usize> = (0..=n).collect();
-    for (i, &pc) in pattern.iter().enumerate() {
-        let mut diag_cost = cost[0];
-        let mut diag_start = start[0];
-        cost[0] = i + 1;
-        start[0] = 0;
-        for j in 1..=n {
-            let (up_cost, up_start) = (cost[j], start[j]);
-            let sub = diag_cost + usize::from(text[j - 1] != pc);
-            let del = up_cost + 1;
-            let ins = cost[j - 1] + 1;
-            let (c, s) = if sub <= del && sub <= ins {
-                (sub, diag_start)
-            } else if del <= ins {
-                (del, up_start)
-            } else {
-                (ins, start[j - 1])
-            };
-            diag_cost = up_cost;
-            diag_start = up_start;
-            cost[j] = c;
-            start[j] = s;
+/// Whether a token's text can be part of a written digit string in `lang`.
+fn digit_token(text: &str, lang: Lang) -> bool {
+    let core = text.trim();
+    if core.is_empty() {
+        return false;
+    }
+    let separator = |c: char| matches!(c, ',' | '-' | '，' | '、' | ' ');
+    match lang {
+        Lang::Zh => core
+            .chars()
+            .all(|c| c.is_ascii_digit() || separator(c) || numbers::han_digit(c).is_some()),
+        Lang::En => {
+            core.chars().all(|c| c.is_ascii_digit() || separator(c))
+                || [
+                    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                    "oh", "double", "triple",
+                ]
+                .iter()
+                .any(|w| core.eq_ignore_ascii_case(w))
         }
     }
-    let (end, &dist) = cost
-        .iter()
-        .enumerate()
-        .min_by_key(|(j, c)| (**c, usize::MAX - j))
-        .unwrap_or((0, &pattern.len()));
-    (dist, start[end], end)
 }
 
 impl Recognizer for WhisperRecognizer {
@@ -362,27 +426,21 @@ impl Utterance for WhisperUtterance {
 
 #[cfg(test)]
 mod tests {
-    use super::closest_span;
-
-    fn span(p: &str, t: &str) -> (usize, usize, usize) {
-        let p: Vec<char> = p.chars().collect();
-        let t: Vec<char> = t.chars().collect();
-        closest_span(&p, &t)
-    }
+    use super::*;
 
     #[test]
-    fn exact_phrase_inside_carrier_words() {
-        assert_eq!(span("牙科", "我想看牙科"), (0, 3, 5));
-        assert_eq!(span("dentistry", "dentistry please"), (0, 0, 9));
-    }
-
-    #[test]
-    fn one_wrong_character_costs_one() {
-        assert_eq!(span("牙科", "我想看呀科吧"), (1, 3, 5));
-    }
-
-    #[test]
-    fn empty_text_costs_the_whole_pattern() {
-        assert_eq!(span("牙科", ""), (2, 0, 0));
+    fn digit_tokens_are_digits_digit_words_and_separators() {
+        for t in ["1", " 138", "-", ",", "一", "幺", "两", "零"] {
+            assert!(digit_token(t, Lang::Zh), "{t:?}");
+        }
+        for t in [" one", "Double", " triple", " oh", "42", " zero"] {
+            assert!(digit_token(t, Lang::En), "{t:?}");
+        }
+        for t in ["", " ", "要", "十", "号"] {
+            assert!(!digit_token(t, Lang::Zh), "{t:?}");
+        }
+        for t in [" for", " to", "ten", "one two", "."] {
+            assert!(!digit_token(t, Lang::En), "{t:?}");
+        }
     }
 }
