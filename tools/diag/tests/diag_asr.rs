@@ -1,6 +1,6 @@
 //! `yingda-diag asr FILE.wav --lang zh|en [--grammar FILE] --json`: the contract (fields
 //! `text`, `confidence`, `match`, `ms`), grammar matching with carrier words on espeak-ng
-//! speech, and every bad input as a clear error on stderr with exit code 2 and nothing on
+//! speech, null for out-of-grammar speech, digit mode, and every bad input as a clear error on stderr with exit code 2 and nothing on
 //! stdout. Needs the installed whisper-base model (tools/models/install.py).
 
 mod common;
@@ -74,6 +74,30 @@ fn grammar_mode_in_english() {
     );
     assert_contract(&v);
     assert_eq!(v["match"], "no", "{v}");
+}
+
+#[test]
+fn out_of_grammar_speech_gives_null_match() {
+    let speech =
+        yingda_testpeers::espeak_8k("cmn-latn-pinyin", "jin1 tian1 tian1 qi4 zen3 me5 yang4");
+    let audio = wav(&speech, Encoding::G711(Law::Alaw));
+    let g = file("dept.txt", DEPT_ZH.as_bytes());
+    let v = asr_json(
+        &audio.path,
+        &["--lang", "zh", "--grammar", g.path.to_str().unwrap()],
+    );
+    assert_contract(&v);
+    assert!(v["match"].is_null(), "{v}");
+}
+
+#[test]
+fn digit_mode_reads_the_digits() {
+    let speech = yingda_testpeers::espeak_8k("en-us", "three one four one five nine");
+    let audio = wav(&speech, Encoding::Pcm16);
+    let v = asr_json(&audio.path, &["--lang", "en", "--digits"]);
+    assert_contract(&v);
+    assert!(v["match"].is_null(), "{v}");
+    assert_eq!(v["digits"], "314159", "{v}");
 }
 
 #[test]
