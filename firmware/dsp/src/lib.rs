@@ -16,6 +16,7 @@ pub mod fsk;
 pub mod g711;
 pub mod goertzel;
 mod osc;
+pub mod polyphase;
 pub mod resample;
 pub mod tones;
 pub mod wav;

@@ -2,7 +2,11 @@
 //! image (up) and alias (down) rejection >= 50 dB, high round-trip SNR on speech, and
 //! streaming in any slice sizes equal to one call.
 
+mod common;
+
 use std::f64::consts::PI;
+
+use common::amplitude;
 
 use yingda_dsp::resample::{Downsampler, ResampleError, Upsampler, GROUP_DELAY_16K};
 
@@ -10,20 +14,6 @@ fn tone(hz: f64, rate: f64, n: usize, amp: f64) -> Vec<i16> {
     (0..n)
         .map(|i| (amp * (2.0 * PI * hz * i as f64 / rate).sin()).round() as i16)
         .collect()
-}
-
-/// Amplitude of the `hz` component, Hann-windowed (sidelobes far below -50 dB).
-fn amplitude(x: &[i16], hz: f64, rate: f64) -> f64 {
-    let n = x.len() as f64;
-    let (mut re, mut im, mut wsum) = (0.0, 0.0, 0.0);
-    for (i, &v) in x.iter().enumerate() {
-        let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / n).cos();
-        let ph = 2.0 * PI * hz * i as f64 / rate;
-        re += w * f64::from(v) * ph.cos();
-        im += w * f64::from(v) * ph.sin();
-        wsum += w;
-    }
-    2.0 * (re * re + im * im).sqrt() / wsum
 }
 
 fn up(x: &[i16]) -> Vec<i16> {

@@ -40,3 +40,17 @@ pub fn tone_gen(noise: f32, segments: &[String]) -> Vec<i16> {
     g711::round_trip(Law::Alaw, &mut x);
     x
 }
+
+/// Amplitude of the `hz` component, Hann-windowed (sidelobes far below -50 dB).
+pub fn amplitude(x: &[i16], hz: f64, rate: f64) -> f64 {
+    let n = x.len() as f64;
+    let (mut re, mut im, mut wsum) = (0.0, 0.0, 0.0);
+    for (i, &v) in x.iter().enumerate() {
+        let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n).cos();
+        let ph = 2.0 * std::f64::consts::PI * hz * i as f64 / rate;
+        re += w * f64::from(v) * ph.cos();
+        im += w * f64::from(v) * ph.sin();
+        wsum += w;
+    }
+    2.0 * (re * re + im * im).sqrt() / wsum
+}
