@@ -9,4 +9,5 @@
 pub mod en;
 pub mod kokoro;
 pub mod piper;
+pub mod synth;
 pub mod zh;
