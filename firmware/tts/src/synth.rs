@@ -658,8 +658,10 @@ impl Synthesizer {
         }
     }
 
-    /// The voice's engine, after checking it exists, speaks `lang` and has its models.
-    fn resolve(&self, req: &Request) -> Result<Engine, SynthError> {
+    /// Checks a request without its models: the speed, that the voice exists (or belongs
+    /// to a model whose manifest is missing), speaks the language, and that there is text.
+    /// Returns the voice's engine. Cheap: tools call it before loading a model.
+    pub fn validate(&self, req: &Request) -> Result<Engine, SynthError> {
         let (lo, hi) = SPEED_RANGE;
         if !(req.speed.is_finite() && (lo..=hi).contains(&req.speed)) {
             return Err(SynthError::Speed { speed: req.speed });
@@ -699,6 +701,12 @@ impl Synthesizer {
         if req.text.trim().is_empty() {
             return Err(SynthError::EmptyText);
         }
+        Ok(engine)
+    }
+
+    /// [`Self::validate`], then checks the voice's models loaded.
+    fn resolve(&self, req: &Request) -> Result<Engine, SynthError> {
+        let engine = self.validate(req)?;
         self.check_models(&req.voice, engine, req.lang)?;
         Ok(engine)
     }

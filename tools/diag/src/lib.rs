@@ -17,6 +17,7 @@ use yingda_dsp::wav;
 
 pub mod asr;
 mod decode;
+pub mod tts;
 
 pub use decode::decode_samples;
 

@@ -7,6 +7,10 @@
 //! `yingda-diag asr FILE.wav --lang zh|en [--grammar FILE] --json` prints
 //! `{"text":…, "confidence":…, "match":…, "ms":…}` (plus added fields) for the utterance
 //! in the capture, recognised by the installed Whisper model exactly as on a call.
+//!
+//! `yingda-diag tts --lang zh|en --voice V --out OUT.wav "text" [--json]` writes the box's
+//! synthesis of the text as 8 kHz 16-bit mono PCM; `--json` prints `{"out":…, "samples":…,
+//! "seconds":…, "ms":…, "first_audio_ms":…, "voice":…, "lang":…}` (plus added fields).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,12 +58,41 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Synthesise text with the box's voices into an 8 kHz 16-bit mono WAV.
+    Tts {
+        /// Language of the text.
+        #[arg(long, value_enum)]
+        lang: LangArg,
+        /// Voice: zf_*/zm_* (zh), af_*/am_*/bf_*/bm_* or joe (en), as installed.
+        #[arg(long)]
+        voice: String,
+        /// The WAV to write (nothing is left there on error).
+        #[arg(long)]
+        out: PathBuf,
+        /// The text to speak.
+        text: String,
+        /// Where models are installed [default: $YINGDA_MODELS_DIR or /var/lib/yingda/models].
+        #[arg(long)]
+        models_dir: Option<PathBuf>,
+        /// One JSON object instead of text for people.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LangArg {
     Zh,
     En,
+}
+
+impl From<LangArg> for yingda_tts::synth::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => Self::Zh,
+            LangArg::En => Self::En,
+        }
+    }
 }
 
 impl From<LangArg> for Lang {
@@ -89,13 +122,24 @@ fn main() -> ExitCode {
                 digits,
                 models_dir: models_dir.unwrap_or_else(yingda_speech::models::models_dir_from_env),
             };
-            match yingda_diag::asr::run(&args) {
-                Ok(out) => finish_write(print_asr(&out, json)),
-                Err(e) => {
-                    eprintln!("yingda-diag: {e}");
-                    ExitCode::from(2)
-                }
-            }
+            report(yingda_diag::asr::run(&args), |out| print_asr(out, json))
+        }
+        Cmd::Tts {
+            lang,
+            voice,
+            out,
+            text,
+            models_dir,
+            json,
+        } => {
+            let args = yingda_diag::tts::TtsArgs {
+                lang: lang.into(),
+                voice,
+                out,
+                text,
+                models_dir: models_dir.unwrap_or_else(yingda_speech::models::models_dir_from_env),
+            };
+            report(yingda_diag::tts::run(&args), |out| print_tts(out, json))
         }
         Cmd::Decode { file, json } => match yingda_diag::decode_file(&file) {
             Ok(findings) => finish_write(print(&findings, json)),
@@ -104,6 +148,20 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// Prints a command's result, or its error on stderr with exit code 2.
+fn report<T, E: std::fmt::Display>(
+    result: Result<T, E>,
+    print: impl FnOnce(&T) -> std::io::Result<()>,
+) -> ExitCode {
+    match result {
+        Ok(out) => finish_write(print(&out)),
+        Err(e) => {
+            eprintln!("yingda-diag: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -140,6 +198,30 @@ fn print_asr(out: &yingda_diag::asr::AsrOutput, json: bool) -> std::io::Result<(
             w,
             "time:       {:.0} ms (model load {:.0} ms)",
             out.ms, out.load_ms
+        )?;
+    }
+    w.flush()
+}
+
+fn print_tts(out: &yingda_diag::tts::TtsOutput, json: bool) -> std::io::Result<()> {
+    let mut w = std::io::stdout().lock();
+    if json {
+        let line = serde_json::to_string(out).map_err(std::io::Error::other)?;
+        writeln!(w, "{line}")?;
+    } else {
+        writeln!(
+            w,
+            "wrote {}: {} samples, {:.2} s at 8 kHz ({} {})",
+            out.out.display(),
+            out.samples,
+            out.seconds,
+            out.voice,
+            out.lang
+        )?;
+        writeln!(
+            w,
+            "time: first audio {:.0} ms, all {:.0} ms (model load {:.0} ms)",
+            out.first_audio_ms, out.ms, out.load_ms
         )?;
     }
     w.flush()
