@@ -8,10 +8,11 @@
 //! real-time factor (compute seconds per audio second), plan compile time per bucket, and
 //! peak RSS. Targets in the issue: first audio ≤ 300 ms, RTF ≤ 0.3 on one core.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::time::Instant;
 
+use common::{best_of, kokoro_onnxruntime, models_dir, rss_mb};
 use yingda_tts::kokoro::{Kokoro, BUCKETS, SAMPLE_RATE_HZ};
 
 /// (name, text, misaki phonemes, voice)
@@ -30,61 +31,9 @@ const PROMPTS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("YINGDA_MODELS_DIR")
-        .map_or_else(|| PathBuf::from("/var/lib/yingda/models"), PathBuf::from)
-}
-
-fn rss_mb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut best = f64::MAX;
-    let mut out = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed().as_secs_f64());
-        out = Some(v);
-    }
-    (best, out.expect("n > 0"))
-}
-
 fn onnxruntime() -> Vec<String> {
-    let python = std::env::var_os("YINGDA_PY").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pyenv/bin/python"),
-        PathBuf::from,
-    );
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/models/kokoro_golden.py");
     let prompts: Vec<[&str; 3]> = PROMPTS.iter().map(|&(n, _, p, v)| [n, p, v]).collect();
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg("--model-dir")
-        .arg(models_dir().join("kokoro-82m"))
-        .arg("--bench")
-        .arg(serde_json::to_string(&prompts).expect("plain strings"))
-        .env("OMP_NUM_THREADS", "1")
-        .output();
-    match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-        Ok(o) => vec![format!(
-            "onnxruntime failed: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )],
-        Err(e) => vec![format!("onnxruntime skipped ({}: {e})", python.display())],
-    }
+    kokoro_onnxruntime(&prompts)
 }
 
 fn main() {

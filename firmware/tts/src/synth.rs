@@ -534,10 +534,11 @@ enum Job {
     Piper(Vec<i64>),
 }
 
-/// Audio of one request, delivered sentence by sentence as 8 kHz chunks.
+/// Audio of one request, delivered as 8 kHz chunks as soon as each is computed: one per
+/// sentence for Kokoro, one per window (64 or 256 frames) for Piper.
 ///
-/// Iterate to get each sentence's samples as soon as it is ready; the first comes while
-/// the worker is still synthesising the rest. Dropping the stream stops the worker after
+/// Iterate to get each chunk as soon as it is ready; the first comes while the worker is
+/// still synthesising the rest. Dropping the stream stops the worker after
 /// the sentence it is on.
 #[derive(Debug)]
 pub struct SynthStream {
@@ -546,7 +547,7 @@ pub struct SynthStream {
 }
 
 impl SynthStream {
-    /// Number of sentences (chunks) this stream delivers (1 for a cached prompt).
+    /// Number of sentences this stream speaks (1 for a cached prompt).
     pub fn sentences(&self) -> usize {
         self.sentences
     }
@@ -782,7 +783,7 @@ impl Synthesizer {
     }
 
     /// Synthesises the request on a worker thread, sentence by sentence; the stream yields
-    /// each sentence's 8 kHz audio as soon as it is ready. A prompt already in the cache is
+    /// 8 kHz audio as soon as the model hands it over (see [`SynthStream`]). A prompt already in the cache is
     /// delivered at once as one chunk. Bad requests fail here, before any work starts.
     pub fn stream(&self, req: &Request) -> Result<SynthStream, SynthError> {
         let engine = self.resolve(req)?;
@@ -837,46 +838,66 @@ impl Synthesizer {
         };
         let last = jobs.len().saturating_sub(1);
         for (n, job) in jobs.iter().enumerate() {
+            // Each piece of audio is resampled and sent as soon as the model hands it over;
+            // a closed receiver (the stream was dropped) stops the work after this sentence.
+            let mut open = true;
+            let mut emit = |audio: &[f32]| {
+                if open && tx.send(Ok(rs.process_f32_vec(audio))).is_err() {
+                    open = false;
+                }
+            };
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.run_job(job, n, voice, speed)
+                self.run_job(job, n, n == last, voice, speed, &mut emit)
             }));
             let result = match run {
-                Ok(Ok(mut audio)) => {
-                    if n == last {
-                        // Flush the resampler: the last samples are still in its history.
-                        audio.extend(std::iter::repeat_n(0.0, TAPS_PER_PHASE));
-                    }
-                    Ok(rs.process_f32_vec(&audio))
-                }
-                Ok(Err(e)) => Err(e),
+                Ok(r) => r,
                 Err(_) => Err(SynthError::Worker {
                     message: format!("sentence {n}: the model runner panicked"),
                 }),
             };
-            let failed = result.is_err();
-            if tx.send(result).is_err() || failed {
+            if !open {
+                return;
+            }
+            if let Err(e) = result {
+                let _ = tx.send(Err(e));
                 return;
             }
         }
     }
 
+    /// Runs one sentence, handing its audio to `emit`: Kokoro's whole sentence at once,
+    /// Piper's window by window (the first after 64 frames, 0.74 s of audio). After the
+    /// `last` sentence, silence flushes the resampler's history (Kokoro: in the same chunk).
     fn run_job(
         &self,
         job: &Job,
         sentence: usize,
+        last: bool,
         voice: Option<&Voice>,
         speed: f32,
-    ) -> Result<Vec<f32>, SynthError> {
+        emit: &mut dyn FnMut(&[f32]),
+    ) -> Result<(), SynthError> {
         let i = &self.inner;
         match (job, &i.kokoro.value, &i.piper.value, voice) {
-            (Job::Kokoro(p), Some(k), _, Some(v)) => k
-                .synthesize(p, v, speed)
-                .map_err(|source| SynthError::Kokoro { sentence, source }),
+            (Job::Kokoro(p), Some(k), _, Some(v)) => {
+                let mut audio = k
+                    .synthesize(p, v, speed)
+                    .map_err(|source| SynthError::Kokoro { sentence, source })?;
+                if last {
+                    audio.extend_from_slice(&[0.0; TAPS_PER_PHASE]);
+                }
+                emit(&audio);
+                Ok(())
+            }
             (Job::Piper(ids), _, Some((p, _)), _) => {
                 let mut opts = p.default_options();
                 opts.length_scale /= speed;
-                p.synthesize_ids(ids, &opts)
-                    .map_err(|source| SynthError::Piper { sentence, source })
+                p.synthesize_ids_with(ids, &opts, &mut *emit)
+                    .map_err(|source| SynthError::Piper { sentence, source })?;
+                if last {
+                    emit(&[0.0; TAPS_PER_PHASE]);
+                }
+                Ok(())
             }
             _ => Err(SynthError::Worker {
                 message: format!("sentence {sentence}: its model is not loaded"),

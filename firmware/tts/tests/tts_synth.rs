@@ -355,3 +355,23 @@ fn cache_keys_differ_by_voice_language_text_and_speed() {
     assert_eq!(sorted.len(), keys.len(), "{keys:?}");
     assert_eq!(s.cache_key(&base), keys[0], "stable");
 }
+
+#[test]
+fn piper_streams_window_by_window_and_the_chunks_join_to_the_whole() {
+    let req = Request::new(
+        "joe",
+        Lang::En,
+        "Thank you for calling the clinic; all of our agents are busy right now.",
+    );
+    let st = synth().stream(&req).unwrap();
+    assert_eq!(st.sentences(), 1);
+    let chunks: Vec<Vec<i16>> = st.map(Result::unwrap).collect();
+    assert!(chunks.len() > 1, "one sentence, {} chunks", chunks.len());
+    // The first window is 64 frames of 256 samples at 22.05 kHz: about 0.74 s at 8 kHz.
+    assert!(
+        (5900..=6000).contains(&chunks[0].len()),
+        "{}",
+        chunks[0].len()
+    );
+    assert_eq!(synth().synthesize(&req).unwrap(), chunks.concat());
+}
