@@ -1,0 +1,251 @@
+//! Versioned flow activation on top of [`yingda_store::Store`]'s config documents.
+//!
+//! Each activation validates the flow (an invalid flow is refused with the validator's
+//! errors), stores it as a new version `flow/<name>/v<N>` and then moves the single
+//! `flow/<name>/active` pointer — one key write, so a crash leaves either the old or the new
+//! version active. Running calls hold an `Arc<Flow>` of the version they started on; new
+//! calls get the new one. Every version is kept; [`Activations::rollback`] re-activates any.
+
+use crate::flow::{validate, Flow, FlowError, FlowFs};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use yingda_store::{ConfigExt, Store, StoreError};
+
+/// Why activation or rollback failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActivationError {
+    /// The flow did not validate; nothing changed.
+    #[error("flow is invalid ({} problem(s)); first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Invalid(Vec<FlowError>),
+    /// Another active flow already answers this number.
+    #[error("number {did} is already served by flow `{flow}`")]
+    DidTaken {
+        /// The number.
+        did: String,
+        /// The flow that has it.
+        flow: String,
+    },
+    /// No such flow or version.
+    #[error("flow `{name}` has no version {version}")]
+    NoSuchVersion {
+        /// Flow name.
+        name: String,
+        /// Version asked for.
+        version: u32,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One stored version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    /// Version number, from 1.
+    pub version: u32,
+    /// The file name it was activated from (for error messages).
+    pub file: String,
+    /// When it was first activated (ms, from the caller's clock).
+    pub activated_at_ms: i64,
+    /// The flow text.
+    pub source: String,
+}
+
+#[derive(Debug)]
+struct Active {
+    version: u32,
+    flow: Arc<Flow>,
+}
+
+/// Active flows and their history.
+pub struct Activations {
+    store: Arc<dyn Store>,
+    fs: Box<dyn FlowFs + Send + Sync>,
+    base: PathBuf,
+    active: Mutex<BTreeMap<String, Active>>,
+}
+
+impl std::fmt::Debug for Activations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self
+            .lock()
+            .iter()
+            .map(|(k, a)| format!("{k}@v{}", a.version))
+            .collect();
+        f.debug_struct("Activations")
+            .field("base", &self.base)
+            .field("active", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+fn key_version(name: &str, v: u32) -> String {
+    format!("flow/{name}/v{v:06}")
+}
+fn key_active(name: &str) -> String {
+    format!("flow/{name}/active")
+}
+
+impl Activations {
+    /// Load the active versions from `store`; prompt and grammar paths are relative to
+    /// `base`. A stored active version that no longer validates (a prompt file was deleted)
+    /// is skipped and reported in the returned list, so the box still answers its other lines.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn open(
+        store: Arc<dyn Store>,
+        base: PathBuf,
+        fs: Box<dyn FlowFs + Send + Sync>,
+    ) -> Result<(Activations, Vec<FlowError>), ActivationError> {
+        let me = Activations {
+            store,
+            fs,
+            base,
+            active: Mutex::new(BTreeMap::new()),
+        };
+        let mut problems = Vec::new();
+        for key in me.store.config_keys()? {
+            let Some(name) = key
+                .strip_prefix("flow/")
+                .and_then(|k| k.strip_suffix("/active"))
+            else {
+                continue;
+            };
+            let Some(v) = me.store.get_config_value::<u32>(&key)? else {
+                continue;
+            };
+            let Some(rec) = me
+                .store
+                .get_config_value::<VersionRecord>(&key_version(name, v))?
+            else {
+                continue;
+            };
+            match validate(&rec.source, &rec.file, &me.base, me.fs.as_ref()) {
+                Ok(flow) => {
+                    me.lock().insert(
+                        name.to_string(),
+                        Active {
+                            version: v,
+                            flow: Arc::new(flow),
+                        },
+                    );
+                }
+                Err(e) => problems.extend(e),
+            }
+        }
+        Ok((me, problems))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Active>> {
+        self.active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Validate and activate `source` (named `file` in errors) as the next version of the
+    /// flow it names. Returns the version number.
+    ///
+    /// # Errors
+    /// [`ActivationError::Invalid`] with every validator error, [`ActivationError::DidTaken`],
+    /// or a store failure; in every case the previously active version stays active.
+    pub fn activate(&self, source: &str, file: &str, at_ms: i64) -> Result<u32, ActivationError> {
+        let flow = validate(source, file, &self.base, self.fs.as_ref())
+            .map_err(ActivationError::Invalid)?;
+        let name = flow.file.name.clone();
+        self.check_dids(&flow)?;
+        let version = self.history(&name)?.last().map_or(1, |r| r.version + 1);
+        let rec = VersionRecord {
+            version,
+            file: file.to_string(),
+            activated_at_ms: at_ms,
+            source: source.to_string(),
+        };
+        self.store
+            .put_config_value(&key_version(&name, version), &rec)?;
+        self.switch(name, version, flow)?;
+        Ok(version)
+    }
+
+    fn check_dids(&self, flow: &Flow) -> Result<(), ActivationError> {
+        for (other, a) in self.lock().iter() {
+            if *other == flow.file.name {
+                continue;
+            }
+            if let Some(d) = flow.file.did.iter().find(|d| a.flow.file.did.contains(d)) {
+                return Err(ActivationError::DidTaken {
+                    did: d.clone(),
+                    flow: other.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn switch(&self, name: String, version: u32, flow: Flow) -> Result<(), ActivationError> {
+        self.store.put_config_value(&key_active(&name), &version)?;
+        self.store.flush()?;
+        self.lock().insert(
+            name,
+            Active {
+                version,
+                flow: Arc::new(flow),
+            },
+        );
+        Ok(())
+    }
+
+    /// Re-activate stored `version` of flow `name` (validated again: its files must still be there).
+    ///
+    /// # Errors
+    /// [`ActivationError::NoSuchVersion`], [`ActivationError::Invalid`], store failures.
+    pub fn rollback(&self, name: &str, version: u32) -> Result<(), ActivationError> {
+        let rec = self
+            .store
+            .get_config_value::<VersionRecord>(&key_version(name, version))?
+            .ok_or_else(|| ActivationError::NoSuchVersion {
+                name: name.to_string(),
+                version,
+            })?;
+        let flow = validate(&rec.source, &rec.file, &self.base, self.fs.as_ref())
+            .map_err(ActivationError::Invalid)?;
+        self.check_dids(&flow)?;
+        self.switch(name.to_string(), version, flow)
+    }
+
+    /// The active version of flow `name`, for a new call.
+    pub fn current(&self, name: &str) -> Option<(u32, Arc<Flow>)> {
+        self.lock()
+            .get(name)
+            .map(|a| (a.version, Arc::clone(&a.flow)))
+    }
+
+    /// The active flow answering `did`, for a new call.
+    pub fn for_did(&self, did: &str) -> Option<(u32, Arc<Flow>)> {
+        self.lock()
+            .values()
+            .find(|a| a.flow.file.did.iter().any(|d| d == did))
+            .map(|a| (a.version, Arc::clone(&a.flow)))
+    }
+
+    /// Every stored version of flow `name`, oldest first.
+    ///
+    /// # Errors
+    /// Store failures (a record that does not decode is one).
+    pub fn history(&self, name: &str) -> Result<Vec<VersionRecord>, ActivationError> {
+        let prefix = format!("flow/{name}/v");
+        let mut out = Vec::new();
+        for key in self.store.config_keys()? {
+            if key.starts_with(&prefix) {
+                if let Some(r) = self.store.get_config_value::<VersionRecord>(&key)? {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_by_key(|r| r.version);
+        Ok(out)
+    }
+}

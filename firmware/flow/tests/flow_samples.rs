@@ -1,0 +1,215 @@
+//! The shipped sample flows validate, and scripted callers walk them through typical calls.
+
+mod common;
+use common::{sample, Driver, MONDAY_10AM};
+use yingda_flow::interp::{EndReason, LogWhat, TransferOutcome};
+
+#[test]
+fn samples_validate() {
+    for f in ["hospital.toml", "bank.toml"] {
+        let flow = sample(f);
+        assert!(flow.kinds.len() > 10, "{f}");
+    }
+}
+
+#[test]
+fn hospital_register_appointment_by_voice() {
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM);
+    d.start("13800138000", "4008100100");
+    assert_eq!(d.last_prompt(), "file:hospital-welcome.wav");
+    d.finish_prompt();
+    d.finish_prompt();
+    d.say("我要挂号", Some("register"));
+    d.say("看儿科", Some("儿科"));
+    d.say("明天下午三点", None);
+    assert_eq!(d.call.var("when"), Some("2026-03-03 15:00"));
+    assert!(
+        d.last_prompt().contains("儿科") && d.last_prompt().contains("2026-03-03 15:00"),
+        "{}",
+        d.last_prompt()
+    );
+    d.press("1");
+    let req = d.http.last().unwrap();
+    assert_eq!(req.method, "POST");
+    assert_eq!(
+        req.body.as_deref(),
+        Some(r#"{"department": "儿科", "when": "2026-03-03 15:00", "caller": "13800138000"}"#)
+    );
+    d.reply(200, r#"{"ticket": "1017"}"#);
+    assert_eq!(
+        d.last_prompt(),
+        "预约成功，您的就诊号是幺零幺七。祝您早日康复，再见。"
+    );
+    d.finish_prompt();
+    assert_eq!(d.ended, Some(EndReason::Flow));
+}
+
+#[test]
+fn hospital_results_by_id_number_with_checksum() {
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM);
+    d.start("13800138000", "4008100100");
+    d.finish_prompt();
+    d.press("2");
+    d.finish_prompt();
+    // A wrong check digit is a no-match: the prompt is played again.
+    d.press("11010519491231002#");
+    d.press("1#");
+    assert!(d.http.is_empty());
+    assert!(d
+        .call
+        .log()
+        .iter()
+        .any(|e| matches!(e.what, LogWhat::NoMatch { tries: 1 })));
+    d.finish_prompt();
+    // GB 11643 example: 11010519491231002X, X keyed as *.
+    d.press("11010519491231002*");
+    assert_eq!(
+        d.http.last().unwrap().url,
+        "https://his.local/api/results?id=11010519491231002X"
+    );
+    d.reply(200, r#"{"count": 2}"#);
+    assert_eq!(
+        d.last_prompt(),
+        "您有二份检查结果已出，请到门诊一楼自助机打印。再见。"
+    );
+}
+
+#[test]
+fn hospital_closed_on_spring_festival() {
+    // 2026-02-17 10:00 Beijing time: a Tuesday inside the Spring Festival holiday.
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM - 13 * 86_400_000);
+    d.start("", "4008100100");
+    assert!(d.last_prompt().starts_with("您好，现在是非工作时间"));
+}
+
+#[test]
+fn bank_balance_with_card_and_pin_never_logs_the_pin() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("13912345678", "95500");
+    d.finish_prompt();
+    d.press("1");
+    d.finish_prompt();
+    d.press("6222021234567890123#");
+    // 6222021234567890123 is not Luhn-valid: retried.
+    assert!(d
+        .call
+        .log()
+        .iter()
+        .any(|e| matches!(e.what, LogWhat::NoMatch { .. })));
+    d.finish_prompt();
+    d.press("4111111111111111#");
+    d.finish_prompt();
+    d.press("864209");
+    let req = d.http.last().unwrap();
+    assert_eq!(
+        req.body.as_deref(),
+        Some(r#"{"card": "4111111111111111", "pin": "864209"}"#)
+    );
+    assert!(!format!("{req:?}").contains("864209"));
+    d.reply(200, r#"{"balance": "12345.60", "ok": true}"#);
+    assert_eq!(d.last_prompt(), "您的账户余额为一万二千三百四十五元六角。");
+    let log = d.call.log_json_lines();
+    assert!(!log.contains("864209"), "PIN in log: {log}");
+    assert!(log.contains("<secret>"));
+    assert!(!format!("{:?}", d.call).contains("864209"));
+    assert!(!format!("{:?}", d.actions).contains("864209"));
+    d.finish_prompt();
+    d.press("2");
+    d.finish_prompt();
+    assert_eq!(d.ended, Some(EndReason::Flow));
+}
+
+#[test]
+fn bank_lost_card_freezes_then_transfers() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("13912345678", "95500");
+    d.finish_prompt();
+    d.say("我的卡丢了", Some("lost"));
+    d.press("4111111111111111#");
+    d.press("1");
+    assert_eq!(
+        d.http.last().unwrap().url,
+        "https://core.bank.local/api/freeze"
+    );
+    d.reply(200, r#"{"reference": "778899"}"#);
+    assert!(d.last_prompt().contains("七七八八九九"));
+    d.finish_prompt();
+    assert_eq!(d.transfers, ["6000"]);
+    d.transfer(TransferOutcome::Answered);
+    assert_eq!(d.ended, Some(EndReason::Transferred));
+}
+
+#[test]
+fn bank_english_option() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.press("9");
+    assert_eq!(
+        d.last_prompt(),
+        "You chose English. Press 1 to continue, or 2 for Chinese."
+    );
+    d.press("1");
+    assert_eq!(
+        d.last_prompt(),
+        "For your balance, press 1. To report a lost card, press 2. For an agent, press 0."
+    );
+    assert_eq!(d.call.var("lang"), Some("en"));
+}
+
+#[test]
+fn global_agent_word_transfers() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.say("转人工", None);
+    assert_eq!(d.transfers, ["6000"]);
+    d.transfer(TransferOutcome::Busy);
+    assert!(d.last_prompt().starts_with("客服坐席全忙"));
+}
+
+#[test]
+fn agent_digit_zero_transfers() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.press("0");
+    assert_eq!(d.transfers, ["6000"]);
+}
+
+#[test]
+fn repeated_no_match_ends_with_a_polite_goodbye() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    for _ in 0..3 {
+        d.say("今天天气怎么样", None);
+        if d.prompt.is_some() && !d.last_prompt().starts_with("抱歉") {
+            d.finish_prompt();
+        }
+    }
+    assert!(
+        d.last_prompt().starts_with("抱歉没能听清"),
+        "{}",
+        d.last_prompt()
+    );
+    d.finish_prompt();
+    assert_eq!(d.ended, Some(EndReason::Flow));
+}
+
+#[test]
+fn backend_timeout_apologises_and_transfers() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.press("1");
+    d.press("4111111111111111#");
+    d.press("123456");
+    assert_eq!(d.http.len(), 1);
+    d.advance(3000);
+    assert_eq!(d.http.len(), 2, "one retry after the 3000 ms timeout");
+    d.advance(3000);
+    assert!(d.last_prompt().starts_with("抱歉，系统暂时无法处理"));
+    d.finish_prompt();
+    assert_eq!(d.transfers, ["6000"]);
+}
