@@ -2,7 +2,8 @@
 
 mod common;
 use common::{sample, Driver, MONDAY_10AM};
-use yingda_flow::interp::{EndReason, LogWhat, TransferOutcome};
+use std::sync::Arc;
+use yingda_flow::interp::{Action, Breakers, EndReason, Event, LogWhat, TransferOutcome};
 
 #[test]
 fn samples_validate() {
@@ -212,4 +213,134 @@ fn backend_timeout_apologises_and_transfers() {
     assert!(d.last_prompt().starts_with("抱歉，系统暂时无法处理"));
     d.finish_prompt();
     assert_eq!(d.transfers, ["6000"]);
+}
+
+#[test]
+fn nurse_no_answer_records_a_message_only_after_consent() {
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM);
+    d.start("13800138000", "4008100100");
+    d.finish_prompt();
+    d.press("0");
+    assert_eq!(d.transfers, ["8001"]);
+    d.transfer(TransferOutcome::NoAnswer);
+    assert!(d.last_prompt().starts_with("护士站暂时无人接听"));
+    assert!(
+        !d.actions.iter().any(|a| matches!(a, Action::Record { .. })),
+        "no recording before consent"
+    );
+    d.say("同意", Some("yes"));
+    let Some(Action::Record { id, max_ms }) = d
+        .actions
+        .iter()
+        .rev()
+        .find(|a| matches!(a, Action::Record { .. }))
+        .cloned()
+    else {
+        panic!("recording started")
+    };
+    assert_eq!(max_ms, 60_000);
+    d.advance(20_000);
+    d.send(Event::RecordingFinished {
+        at_ms: d.now,
+        id,
+        path: "/var/lib/yingda/msg/1.wav".into(),
+    });
+    assert_eq!(d.call.var("message"), Some("/var/lib/yingda/msg/1.wav"));
+    assert!(d.last_prompt().starts_with("留言已保存"));
+}
+
+#[test]
+fn declined_recording_does_not_record() {
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM);
+    d.start("", "4008100100");
+    d.finish_prompt();
+    d.press("0");
+    d.transfer(TransferOutcome::NoAnswer);
+    d.press("2");
+    assert!(!d.actions.iter().any(|a| matches!(a, Action::Record { .. })));
+    assert!(d.last_prompt().starts_with("护士站正忙"));
+}
+
+#[test]
+fn circuit_opens_after_repeated_backend_failures_and_callers_hear_an_apology() {
+    let flow = sample("bank.toml");
+    let breakers = Arc::new(Breakers::default());
+    let run = |start: i64| {
+        let mut d = Driver::with_breakers(Arc::clone(&flow), start, Arc::clone(&breakers));
+        d.start("", "95500");
+        d.finish_prompt();
+        d.press("1");
+        d.press("4111111111111111#");
+        d.press("123456");
+        d
+    };
+    for i in 0..3 {
+        let mut d = run(MONDAY_10AM + i * 10_000);
+        d.reply(503, "");
+        d.reply(500, "");
+        assert_eq!(d.http.len(), 2, "call {i}: first try and one retry");
+        assert!(d.last_prompt().starts_with("抱歉，系统暂时无法处理"));
+    }
+    // Open: the next caller gets the apology at once, no request is sent.
+    let d = run(MONDAY_10AM + 40_000);
+    assert!(d.http.is_empty());
+    assert!(d.last_prompt().starts_with("抱歉，系统暂时无法处理"));
+    assert!(d
+        .call
+        .log()
+        .iter()
+        .any(|e| matches!(e.what, LogWhat::CircuitOpen)));
+    // The third failure (about 29 s in) opened it for circuit_open_ms (60 s); later it tries again.
+    let d = run(MONDAY_10AM + 100_000);
+    assert_eq!(d.http.len(), 1);
+}
+
+#[test]
+fn reply_without_a_mapped_field_is_a_failure() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.press("1");
+    d.press("4111111111111111#");
+    d.press("123456");
+    d.reply(200, r#"{"ok": true}"#);
+    assert!(d.call.log().iter().any(|e| matches!(&e.what, LogWhat::BackendFailed { error, .. } if error == "reply has no /balance")));
+}
+
+#[test]
+fn language_by_voice_and_english_prompts() {
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM);
+    d.start("", "4008100100");
+    d.finish_prompt();
+    d.press("9");
+    d.press("1");
+    assert_eq!(d.last_prompt(), "To register, press 1. For test results, press 2. For directions and hours, press 3. For the nurse station, press 0.");
+    d.say("I'd like test results", Some("results"));
+    assert!(d
+        .last_prompt()
+        .starts_with("Please key in your 18-digit ID number"));
+}
+
+#[test]
+fn event_log_is_serialisable_with_timestamps() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("13912345678", "95500");
+    d.finish_prompt();
+    d.press("1");
+    let lines: Vec<serde_json::Value> = d
+        .call
+        .log_json_lines()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["event"], "call_started");
+    assert_eq!(lines[0]["at_ms"], MONDAY_10AM);
+    assert!(lines.iter().any(|l| l["event"] == "prompt_started"
+        && l["prompt"]
+            .as_str()
+            .unwrap()
+            .ends_with("prompts/bank-welcome.wav")));
+    assert!(lines
+        .iter()
+        .any(|l| l["event"] == "input" && l["digits"] == "1" && l["at_ms"] == MONDAY_10AM + 1300));
 }

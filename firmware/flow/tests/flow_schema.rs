@@ -30,13 +30,20 @@ fn check(files: &[PathBuf]) -> String {
         .args(files)
         .output()
         .expect("python3 with jsonschema is a test dependency (apt: python3-jsonschema)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn shipped_samples_match_the_schema() {
-    let out = check(&[root().join("flows/hospital.toml"), root().join("flows/bank.toml")]);
+    let out = check(&[
+        root().join("flows/hospital.toml"),
+        root().join("flows/bank.toml"),
+    ]);
     assert_eq!(out, "");
 }
 
@@ -44,8 +51,15 @@ fn shipped_samples_match_the_schema() {
 fn the_schema_rejects_a_broken_flow() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bad.toml");
-    std::fs::write(&f, "schema = 2\nname = \"x\"\ndid = []\nstart = \"a\"\n[nodes.a]\ntype = \"collect\"\n").unwrap();
+    std::fs::write(
+        &f,
+        "schema = 2\nname = \"x\"\ndid = []\nstart = \"a\"\n[nodes.a]\ntype = \"collect\"\n",
+    )
+    .unwrap();
     let out = check(&[f]);
-    assert!(out.contains("[]: 2 was expected") || out.contains("['schema']: 1 was expected"), "{out}");
+    assert!(
+        out.contains("[]: 2 was expected") || out.contains("['schema']: 1 was expected"),
+        "{out}"
+    );
     assert!(out.contains("'retries' is a required property"), "{out}");
 }
