@@ -344,3 +344,15 @@ fn event_log_is_serialisable_with_timestamps() {
         .iter()
         .any(|l| l["event"] == "input" && l["digits"] == "1" && l["at_ms"] == MONDAY_10AM + 1300));
 }
+
+#[test]
+fn hospital_open_on_a_makeup_saturday() {
+    // 2026-02-14 10:00 Beijing time is a Saturday worked in exchange for the Spring Festival.
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM - 16 * 86_400_000);
+    d.start("", "4008100100");
+    assert_eq!(d.last_prompt(), "file:hospital-welcome.wav");
+    // The same time a week later (Saturday 21 Feb, inside the holiday) is closed.
+    let mut d = Driver::new(sample("hospital.toml"), MONDAY_10AM - 9 * 86_400_000);
+    d.start("", "4008100100");
+    assert!(d.last_prompt().starts_with("您好，现在是非工作时间"));
+}

@@ -180,3 +180,14 @@ fn body_must_be_json_and_labels_must_exist() {
         "{e:?}"
     );
 }
+
+#[test]
+fn undefined_variable_in_a_condition() {
+    let src = format!(
+        "{HEAD}[nodes.a]\ntype = \"branch\"\ncases = [{{ when = \"zz == 1 && caller != \\\"\\\"\", next = \"h\" }}]\nnext = \"h\"\n[nodes.h]\ntype = \"hangup\"\n"
+    );
+    assert_eq!(
+        errors(&src),
+        ["t.toml:7:19: node `a`: undefined variable `zz` in expression"]
+    );
+}
