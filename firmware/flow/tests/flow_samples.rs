@@ -68,7 +68,12 @@ fn hospital_results_by_id_number_with_checksum() {
         d.http.last().unwrap().url,
         "https://his.local/api/results?id=11010519491231002X"
     );
+    assert!(!format!("{:?}", d.http.last().unwrap()).contains("11010519491231002X"));
     d.reply(200, r#"{"count": 2}"#);
+    assert!(
+        !d.call.log_json_lines().contains("1101051949"),
+        "ID number kept out of the log"
+    );
     assert_eq!(
         d.last_prompt(),
         "您有二份检查结果已出，请到门诊一楼自助机打印。再见。"
