@@ -84,3 +84,20 @@ fn identifiers_with_checksums() {
         "13800138000"
     );
 }
+
+#[test]
+fn department_names_from_the_shipped_list() {
+    // Department slots are grammar labels: the sample's list, matched by the speech matcher.
+    let flow = yingda_flow::validate_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../flows/hospital.toml"),
+    )
+    .unwrap();
+    let g = &flow.grammars["departments"];
+    assert_eq!(g.match_text("我想看牙").map(|m| m.label), Some("口腔科"));
+    assert_eq!(g.match_text("小儿科").map(|m| m.label), Some("儿科"));
+    assert_eq!(
+        g.match_text("dentist please").map(|m| m.label),
+        Some("口腔科")
+    );
+    assert_eq!(g.match_text("眼科"), None);
+}
