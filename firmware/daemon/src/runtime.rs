@@ -497,7 +497,7 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
         info!(span = %l.name, ticks = l.stats.ticks.load(Ordering::Relaxed), deadline_misses = misses, events_dropped = dropped, "span stopped");
     }
     panel.shutdown();
-    info!(speech = ?speech.status(), "yingda stopped");
+    info!(speech = ?speech.status(), models = ?speech.models(), "yingda stopped");
     Ok(())
 }
 

@@ -1,10 +1,13 @@
-//! The speech service: loads the recogniser in the background at start-up and says whether
-//! calls can use it.
+//! The speech service: loads the recogniser and the synthesiser in the background at
+//! start-up and says whether calls can use them.
 //!
 //! Loading Whisper takes seconds and hundreds of MB; a missing, corrupt or unloadable model
 //! must never delay or stop the box answering calls. So loading runs on its own thread after
-//! the spans are up, panics included are caught, and until (or unless) it succeeds
-//! [`SpeechService::recognizer`] returns `None` — which flows take as "use DTMF".
+//! the spans are up (Whisper first, then the voices: Kokoro, Piper, with their plans
+//! compiled), panics included are caught, and until (or unless) it succeeds
+//! [`SpeechService::recognizer`] returns `None` — which flows take as "use DTMF" — and
+//! [`SpeechService::synthesizer`] returns `None` — "play recorded prompts". Each model's
+//! state is in [`SpeechService::models`].
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -14,6 +17,7 @@ use serde::Deserialize;
 use tracing::{info, warn};
 use yingda_speech::recognizer::Recognizer;
 use yingda_speech::whisper::recognizer::WhisperRecognizer;
+use yingda_tts::synth::{ModelState, SynthOptions, Synthesizer};
 
 /// `[speech]` in the daemon's config.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -23,6 +27,11 @@ pub struct SpeechConfig {
     pub enabled: bool,
     /// Where `tools/models/install.py` put the models.
     pub models_dir: PathBuf,
+    /// Load the voices (Kokoro, Piper) after the recogniser. With `false`, flows play
+    /// recorded prompts only.
+    pub tts: bool,
+    /// Directory of synthesised prompts kept across restarts; none: memory only.
+    pub tts_cache_dir: Option<PathBuf>,
 }
 
 impl Default for SpeechConfig {
@@ -30,6 +39,8 @@ impl Default for SpeechConfig {
         Self {
             enabled: true,
             models_dir: yingda_speech::models::models_dir_from_env(),
+            tts: true,
+            tts_cache_dir: None,
         }
     }
 }
@@ -63,10 +74,40 @@ enum State {
     Unavailable(String),
 }
 
+#[derive(Clone)]
+enum TtsState {
+    Disabled,
+    Loading,
+    Loaded(Synthesizer),
+}
+
 /// Shared handle on the speech service.
 #[derive(Clone)]
 pub struct SpeechService {
     state: Arc<RwLock<State>>,
+    tts: Arc<RwLock<TtsState>>,
+}
+
+/// Models whose state [`SpeechService::models`] reports, in order.
+pub const MODELS: [&str; 3] = ["whisper-base", "kokoro-82m", "piper-joe"];
+
+/// Loads the voices and logs each model's state; a failing voice leaves the box on
+/// recorded prompts.
+fn load_tts(cfg: &SpeechConfig) -> Synthesizer {
+    info!(models_dir = %cfg.models_dir.display(), "speech: loading voices (kokoro-82m, piper-joe)");
+    let mut opts = SynthOptions::new(&cfg.models_dir);
+    opts.cache_dir.clone_from(&cfg.tts_cache_dir);
+    let synth = Synthesizer::load(&opts);
+    for (model, state) in synth.models() {
+        match state {
+            ModelState::Ready { load_ms } => info!(load_ms, "speech: {model} ready"),
+            ModelState::Unavailable { reason } => {
+                warn!("speech: {model} unavailable: {reason}; prompts use recordings");
+            }
+            ModelState::NotLoaded => {}
+        }
+    }
+    synth
 }
 
 impl std::fmt::Debug for SpeechService {
@@ -86,13 +127,20 @@ impl SpeechService {
             } else {
                 State::Disabled
             })),
+            tts: Arc::new(RwLock::new(if cfg.enabled && cfg.tts {
+                TtsState::Loading
+            } else {
+                TtsState::Disabled
+            })),
         };
         if !cfg.enabled {
             info!("speech: disabled in the config; calls use DTMF");
             return service;
         }
         let state = service.state.clone();
+        let tts = service.tts.clone();
         let dir = cfg.models_dir.clone();
+        let cfg = cfg.clone();
         let spawned = std::thread::Builder::new()
             .name("speech-load".into())
             .spawn(move || {
@@ -117,12 +165,27 @@ impl SpeechService {
                 if let Ok(mut s) = state.write() {
                     *s = next;
                 }
+                if cfg.tts {
+                    let next = match std::panic::catch_unwind(|| load_tts(&cfg)) {
+                        Ok(synth) => TtsState::Loaded(synth),
+                        Err(_) => {
+                            warn!("speech: the voice loader panicked; prompts use recordings");
+                            TtsState::Disabled
+                        }
+                    };
+                    if let Ok(mut s) = tts.write() {
+                        *s = next;
+                    }
+                }
             });
         if let Err(e) = spawned {
             warn!("speech unavailable: cannot start the loader thread: {e}; calls use DTMF");
             service.set(State::Unavailable(format!(
                 "cannot start loader thread: {e}"
             )));
+            if let Ok(mut s) = service.tts.write() {
+                *s = TtsState::Disabled;
+            }
         }
         service
     }
@@ -159,5 +222,40 @@ impl SpeechService {
             State::Ready(r, _) => Some(r),
             _ => None,
         }
+    }
+
+    /// The synthesiser once loading has finished (its voices whose models loaded work;
+    /// the others return errors naming the model); `None` means recorded prompts only.
+    pub fn synthesizer(&self) -> Option<Synthesizer> {
+        match self.tts.read().map(|s| s.clone()) {
+            Ok(TtsState::Loaded(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// State of each model in [`MODELS`]: the recogniser's, then each voice model's.
+    pub fn models(&self) -> Vec<(&'static str, SpeechStatus)> {
+        let mut out = vec![(MODELS[0], self.status())];
+        let tts = self.tts.read().map_or(TtsState::Disabled, |s| s.clone());
+        for model in &MODELS[1..] {
+            let status = match &tts {
+                TtsState::Disabled => SpeechStatus::Disabled,
+                TtsState::Loading => SpeechStatus::Loading,
+                TtsState::Loaded(synth) => synth
+                    .models()
+                    .into_iter()
+                    .find(|(m, _)| m == model)
+                    .map_or(SpeechStatus::Disabled, |(_, st)| match st {
+                        ModelState::Ready { load_ms } => SpeechStatus::Ready {
+                            name: (*model).to_owned(),
+                            load_ms,
+                        },
+                        ModelState::Unavailable { reason } => SpeechStatus::Unavailable { reason },
+                        ModelState::NotLoaded => SpeechStatus::Disabled,
+                    }),
+            };
+            out.push((model, status));
+        }
+        out
     }
 }
