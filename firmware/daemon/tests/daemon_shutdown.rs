@@ -6,37 +6,11 @@ mod common;
 
 use std::process::Command;
 
-use common::Daemon;
+use common::{demo_config, Daemon};
 use nix::sys::signal::Signal;
 
 fn config(data: &std::path::Path, grace_s: u32) -> String {
-    format!(
-        r#"
-[speech]
-enabled = false
-
-[system]
-data_dir = "{}"
-shutdown_grace_s = {grace_s}
-
-[[span]]
-name = "sim0"
-backend = "sim"
-ports = 1
-
-[span.sim]
-pacing = "fast"
-demo_call = true
-
-[[channels]]
-channel = "1"
-span = "sim0"
-cidsignalling = "dtmf"
-cidstart = "dtmf"
-busycount = 3
-"#,
-        data.display()
-    )
+    demo_config(data, "[speech]\nenabled = false", grace_s)
 }
 
 /// Start the daemon, SIGTERM it once the demo call is answered, return its log and status.

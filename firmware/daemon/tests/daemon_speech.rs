@@ -4,42 +4,13 @@
 
 mod common;
 
-use common::Daemon;
+use common::{demo_config, Daemon};
 use nix::sys::signal::Signal;
-
-fn config(data: &std::path::Path, speech: &str) -> String {
-    format!(
-        r#"
-{speech}
-
-[system]
-data_dir = "{}"
-shutdown_grace_s = 30
-
-[[span]]
-name = "sim0"
-backend = "sim"
-ports = 1
-
-[span.sim]
-pacing = "fast"
-demo_call = true
-
-[[channels]]
-channel = "1"
-span = "sim0"
-cidsignalling = "dtmf"
-cidstart = "dtmf"
-busycount = 3
-"#,
-        data.display()
-    )
-}
 
 fn run(speech: &str, wait_for: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("yingda.toml");
-    std::fs::write(&cfg, config(&dir.path().join("data"), speech)).unwrap();
+    std::fs::write(&cfg, demo_config(&dir.path().join("data"), speech, 30)).unwrap();
     let mut daemon = Daemon::start(&cfg, &[]);
     assert!(daemon.wait_for("cdr written"), "{}", daemon.text());
     // The speech line may come before or after the CDR: loading runs alongside the call.

@@ -7,46 +7,16 @@ mod common;
 
 use std::path::Path;
 
-use common::Daemon;
+use common::{demo_config, Daemon};
 use nix::sys::signal::Signal;
-
-fn config(data: &Path, models: &Path) -> String {
-    format!(
-        r#"
-[speech]
-models_dir = "{}"
-
-[system]
-data_dir = "{}"
-shutdown_grace_s = 30
-
-[[span]]
-name = "sim0"
-backend = "sim"
-ports = 1
-
-[span.sim]
-pacing = "fast"
-demo_call = true
-
-[[channels]]
-channel = "1"
-span = "sim0"
-cidsignalling = "dtmf"
-cidstart = "dtmf"
-busycount = 3
-"#,
-        models.display(),
-        data.display()
-    )
-}
 
 /// Runs the daemon on `models` until the demo call's CDR and every line in `wait_for`
 /// are logged; returns the whole log after a clean stop.
 fn run(models: &Path, wait_for: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("yingda.toml");
-    std::fs::write(&cfg, config(&dir.path().join("data"), models)).unwrap();
+    let speech = format!("[speech]\nmodels_dir = \"{}\"", models.display());
+    std::fs::write(&cfg, demo_config(&dir.path().join("data"), &speech, 30)).unwrap();
     let mut daemon = Daemon::start(&cfg, &[]);
     assert!(daemon.wait_for("cdr written"), "{}", daemon.text());
     for w in wait_for {

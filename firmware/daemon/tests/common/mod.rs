@@ -79,3 +79,34 @@ impl Daemon {
         self.log.join("\n")
     }
 }
+
+/// A one-port simulated span with the demo call, `speech` (a `[speech]` table or nothing)
+/// first and data under `data`, shut down within `grace_s` seconds.
+pub fn demo_config(data: &Path, speech: &str, grace_s: u32) -> String {
+    format!(
+        r#"
+{speech}
+
+[system]
+data_dir = "{}"
+shutdown_grace_s = {grace_s}
+
+[[span]]
+name = "sim0"
+backend = "sim"
+ports = 1
+
+[span.sim]
+pacing = "fast"
+demo_call = true
+
+[[channels]]
+channel = "1"
+span = "sim0"
+cidsignalling = "dtmf"
+cidstart = "dtmf"
+busycount = 3
+"#,
+        data.display()
+    )
+}
