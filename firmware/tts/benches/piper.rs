@@ -13,10 +13,13 @@
 //! as printed by `tools/models/piper_golden.py ort-bench` ($YINGDA_PY, else
 //! tools/models/pyenv.sh, gives the Python).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+use common::models_dir;
 use yingda_tts::piper::{Piper, PiperOptions};
 
 const RUNS: usize = 3;
@@ -54,28 +57,12 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("YINGDA_MODELS_DIR")
-        .map_or_else(|| PathBuf::from("/var/lib/yingda/models"), PathBuf::from)
-}
-
 fn peak_rss_mb() -> f64 {
-    status_mb("VmHWM:")
+    common::rss_mb("VmHWM")
 }
 
 fn rss_mb() -> f64 {
-    status_mb("VmRSS:")
-}
-
-fn status_mb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    common::rss_mb("VmRSS")
 }
 
 fn python() -> Result<String, String> {
