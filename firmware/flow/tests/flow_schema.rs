@@ -22,14 +22,28 @@ for path in sys.argv[2:]:
 sys.exit(0)
 "#;
 
+/// The tools' Python environment (`tools/models/pyenv.sh`, which `tools/setup-deps.sh`
+/// brings up with `jsonschema` from `requirements.txt`).
+fn python() -> String {
+    let out = Command::new(root().join("tools/models/pyenv.sh"))
+        .output()
+        .expect("tools/models/pyenv.sh runs");
+    assert!(
+        out.status.success(),
+        "tools/models/pyenv.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn check(files: &[PathBuf]) -> String {
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .arg("-c")
         .arg(CHECK)
         .arg(root().join("docs/flow.schema.json"))
         .args(files)
         .output()
-        .expect("python3 with jsonschema is a test dependency (apt: python3-jsonschema)");
+        .expect("the tools' python (tools/models/pyenv.sh) runs");
     assert!(
         out.status.success(),
         "{}",
