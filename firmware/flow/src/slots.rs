@@ -84,7 +84,7 @@ impl SlotKind {
 /// [`SlotError`] when the text holds no such value or it fails its checksum.
 pub fn extract(kind: SlotKind, text: &str, today: Date) -> Result<String, SlotError> {
     match kind {
-        SlotKind::Number => Ok(numbers::quantity(text)?.to_string()),
+        SlotKind::Number => Ok(numbers::quantity_in(text)?.to_string()),
         SlotKind::Digits => Ok(numbers::digits_in(text)?),
         SlotKind::Phone => {
             let d = numbers::digits_in(text)?;

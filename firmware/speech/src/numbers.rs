@@ -34,6 +34,11 @@
 //! English: "two thousand and five", "a hundred", "twenty-three", "fifteen hundred", up to
 //! `u64::MAX` ("eighteen quintillion …"). In this mode `oh` is always filler.
 //!
+//! Approximations — 十几, 二十多, 一百多, 几十, 几百, "twenty-something", "a hundred odd" —
+//! are read as the range they stand for and returned as [`NumberError::Approximate`]: a
+//! flow asking for a count gets the range to ask again with, never a guess.
+//! [`quantity_in`] drops carrier words around the number ("我们一共十几个人").
+//!
 //! A number that does not fit in `u64`, or words in an order no speaker uses (五十三百,
 //! "twenty twenty", "five five"), are errors; so are fractions (三点五, 2.5, "two point five").
 //!
@@ -112,6 +117,15 @@ pub enum NumberError {
     /// The quantity does not fit in a `u64`.
     #[error("number is too large")]
     Overflow,
+    /// An approximate quantity (十几, 二十多, 几百, "twenty-something"): the caller gave a
+    /// range, not a number.
+    #[error("an approximate number ({low} to {high}), not an exact one")]
+    Approximate {
+        /// Smallest value meant.
+        low: u64,
+        /// Largest value meant.
+        high: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -480,14 +494,155 @@ pub fn quantity(text: &str) -> Result<u64, NumberError> {
     if tokens.is_empty() {
         return Err(NumberError::Empty);
     }
+    if let Some((low, high)) = approximate(&tokens)? {
+        return Err(NumberError::Approximate { low, high });
+    }
+    exact_quantity(&tokens)
+}
+
+fn exact_quantity(tokens: &[Token<'_>]) -> Result<u64, NumberError> {
     let english = tokens
         .iter()
         .any(|t| t.kind == Kind::Word && english_word(&t.norm).is_some());
     if english {
-        english_quantity(&tokens)
+        english_quantity(tokens)
     } else {
-        chinese_quantity(&tokens)
+        chinese_quantity(tokens)
     }
+}
+
+/// Like [`quantity`], for a transcript that wraps the number in carrier words ("我们一共五个
+/// 人", "two tickets, please"): the number is the longest run of number words (the last of
+/// equally long runs: callers end on the answer), with a trailing 几/多 or
+/// "something"/"odd" and a leading "a" ("a hundred") kept.
+///
+/// # Errors
+/// As [`quantity`] for that run; [`NumberError::Empty`] when there is none.
+pub fn quantity_in(text: &str) -> Result<u64, NumberError> {
+    let tokens = tokenise(text)?;
+    let core = |t: &Token<'_>| match t.kind {
+        Kind::Numeral => true,
+        Kind::Han => han_number(t.han()).is_some() || t.han() == '几',
+        Kind::Word => english_word(&t.norm).is_some(),
+    };
+    // Runs of core tokens; `and` may join two of them ("a hundred and five").
+    let mut best: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        if !tokens.get(i).is_some_and(core) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        loop {
+            if tokens.get(j + 1).is_some_and(core) {
+                j += 1;
+            } else if tokens.get(j + 1).is_some_and(|t| t.norm == "and")
+                && tokens.get(j + 2).is_some_and(core)
+            {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        if best.is_none_or(|(a, b)| j - i >= b - a) {
+            best = Some((i, j));
+        }
+        i = j + 1;
+    }
+    let Some((mut first, mut last)) = best else {
+        return Err(NumberError::Empty);
+    };
+    if first > 0 && tokens.get(first - 1).is_some_and(|t| t.norm == "a") {
+        first -= 1;
+    }
+    let marker = |t: &Token<'_>| {
+        (t.kind == Kind::Han && t.han() == '多') || matches!(t.norm.as_str(), "something" | "odd")
+    };
+    if tokens.get(last + 1).is_some_and(marker) {
+        last += 1;
+    }
+    let (Some(a), Some(b)) = (tokens.get(first), tokens.get(last)) else {
+        return Err(NumberError::Empty);
+    };
+    let start = a.text.as_ptr() as usize - text.as_ptr() as usize;
+    let end = b.text.as_ptr() as usize - text.as_ptr() as usize + b.text.len();
+    quantity(text.get(start..end).unwrap_or(text))
+}
+
+/// The range an approximate quantity stands for, `None` for an exact one:
+/// - a number ending in zeros followed by 几 or 多 (十几, 二十多, 一百多, 两千多, 20多) or by
+///   "something"/"odd" ("twenty-something", "a hundred odd"): the number plus 1 up to the
+///   next step of its last non-zero digit — 二十几 21–29, 一百多 101–199, 一千二百多 1201–1299;
+/// - 几 times units (几十 20–90, 几百, 几十万), after an optional number (一百几十 120–190);
+/// - such a range times units (十几万 110 000–190 000, 三百多万);
+/// - 几 alone: 2–9.
+///
+/// 几 or 多 anywhere else is an error naming it.
+fn approximate(tokens: &[Token<'_>]) -> Result<Option<(u64, u64)>, NumberError> {
+    let is_marker = |t: &Token<'_>| match t.kind {
+        Kind::Han => matches!(t.han(), '几' | '多'),
+        Kind::Word => matches!(t.norm.as_str(), "something" | "odd"),
+        Kind::Numeral => false,
+    };
+    let Some(at) = tokens.iter().position(is_marker) else {
+        return Ok(None);
+    };
+    let (prefix, rest) = tokens.split_at(at);
+    let Some((marker, units)) = rest.split_first() else {
+        return Ok(None);
+    };
+    let base = if prefix.is_empty() {
+        0
+    } else {
+        exact_quantity(prefix)?
+    };
+    if units.is_empty() {
+        return trailing_range(base, marker).map(Some);
+    }
+    let mut unit = 1u64;
+    for t in units {
+        let u = match (t.kind, han_number(t.han())) {
+            (Kind::Han, Some(Han::Small(u) | Han::Big(u))) => u,
+            _ => return Err(t.err(misplaced)),
+        };
+        unit = unit.checked_mul(u).ok_or(NumberError::Overflow)?;
+    }
+    let whole_units = unit
+        .checked_mul(10)
+        .is_some_and(|ten_units| base.is_multiple_of(ten_units));
+    if marker.han() == '几' && whole_units {
+        // 几 times units: 几十, 几万, 一百几十.
+        let low = base.checked_add(2 * unit).ok_or(NumberError::Overflow)?;
+        let high = base.checked_add(9 * unit).ok_or(NumberError::Overflow)?;
+        return Ok(Some((low, high)));
+    }
+    // A range times units: 十几万, 二十多万, 三百多万.
+    let (low, high) = trailing_range(base, marker)?;
+    match (low.checked_mul(unit), high.checked_mul(unit)) {
+        (Some(l), Some(h)) => Ok(Some((l, h))),
+        _ => Err(NumberError::Overflow),
+    }
+}
+
+/// The range of `base` followed by 几/多/"something": `base + 1` up to the next step of its
+/// last non-zero digit; 几 alone is 2–9.
+fn trailing_range(base: u64, marker: &Token<'_>) -> Result<(u64, u64), NumberError> {
+    if base == 0 {
+        return if marker.han() == '几' {
+            Ok((2, 9))
+        } else {
+            Err(marker.err(misplaced))
+        };
+    }
+    let mut step = 1u64;
+    while step < 1_000_000_000_000_000_000 && base.is_multiple_of(step * 10) {
+        step *= 10;
+    }
+    if step == 1 {
+        return Err(marker.err(misplaced));
+    }
+    Ok((base + 1, base.saturating_add(step - 1)))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use yingda_speech::numbers::check::{
     bank_card, luhn_check_digit, resident_id, resident_id_check_char,
 };
-use yingda_speech::numbers::{digits, id_digits, quantity};
+use yingda_speech::numbers::{digits, id_digits, quantity, quantity_in};
 
 const ZH_DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
 
@@ -310,6 +310,7 @@ proptest! {
         let _ = digits(&s);
         let _ = id_digits(&s);
         let _ = quantity(&s);
+        let _ = quantity_in(&s);
         let _ = resident_id(&s);
         let _ = bank_card(&s);
     }
@@ -321,7 +322,7 @@ proptest! {
             Just("亿"), Just("幺"), Just("点"), Just("叉"), Just("呃"), Just("oh"), Just("one"),
             Just("twelve"), Just("twenty"), Just("hundred"), Just("thousand"), Just("quintillion"),
             Just("double"), Just("and"), Just("a"), Just("x"), Just("5"), Just("999"),
-            Just("18446744073709551615"),
+            Just("18446744073709551615"), Just("几"), Just("多"), Just("something"), Just("odd"),
         ], 0..12),
         seps in proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just(","), Just("."), Just("-")], 12),
     ) {
@@ -329,5 +330,6 @@ proptest! {
         let _ = digits(&text);
         let _ = id_digits(&text);
         let _ = quantity(&text);
+        let _ = quantity_in(&text);
     }
 }

@@ -244,3 +244,70 @@ fn empty() {
     assert_eq!(quantity(""), Err(NumberError::Empty));
     assert_eq!(quantity("um, oh"), Err(NumberError::Empty));
 }
+
+fn approx(text: &str) -> (u64, u64) {
+    match quantity(text) {
+        Err(NumberError::Approximate { low, high }) => (low, high),
+        other => panic!("{text:?}: {other:?}, not an approximation"),
+    }
+}
+
+#[test]
+fn approximate_mandarin_numbers_are_ranges() {
+    assert_eq!(approx("十几"), (11, 19));
+    assert_eq!(approx("二十几"), (21, 29));
+    assert_eq!(approx("十多"), (11, 19));
+    assert_eq!(approx("三十多"), (31, 39));
+    assert_eq!(approx("一百多"), (101, 199));
+    assert_eq!(approx("一百二十多"), (121, 129));
+    assert_eq!(approx("两千多"), (2001, 2999));
+    assert_eq!(approx("一千两百多"), (1201, 1299));
+    assert_eq!(approx("20多"), (21, 29), "as the recogniser writes it");
+    assert_eq!(approx("几"), (2, 9));
+    assert_eq!(approx("几十"), (20, 90));
+    assert_eq!(approx("几百"), (200, 900));
+    assert_eq!(approx("几十万"), (200_000, 900_000));
+    assert_eq!(approx("一百几十"), (120, 190));
+    assert_eq!(approx("十几万"), (110_000, 190_000));
+    assert_eq!(approx("三百多万"), (3_010_000, 3_990_000));
+}
+
+#[test]
+fn approximate_english_numbers_are_ranges() {
+    assert_eq!(approx("twenty-something"), (21, 29));
+    assert_eq!(approx("thirty odd"), (31, 39));
+    assert_eq!(approx("a hundred odd"), (101, 199));
+    assert_eq!(approx("two thousand something"), (2001, 2999));
+}
+
+#[test]
+fn approximation_markers_in_the_wrong_place_are_errors() {
+    misplaced("五多", "多", 2);
+    misplaced("多", "多", 1);
+    misplaced("twenty-five something", "something", 13);
+    misplaced("几五", "五", 2);
+    assert!(quantity("十几") != Ok(10) && quantity("十几") != Ok(19));
+}
+
+#[test]
+fn carrier_words_around_a_quantity_are_dropped() {
+    use yingda_speech::numbers::quantity_in;
+    assert_eq!(quantity_in("我们一共五个人"), Ok(5));
+    assert_eq!(quantity_in("嗯，三千二百零五块"), Ok(3205));
+    assert_eq!(quantity_in("two tickets, please"), Ok(2));
+    assert_eq!(quantity_in("I need a hundred and five"), Ok(105));
+    assert_eq!(
+        quantity_in("我查一下，五个"),
+        Ok(5),
+        "the last run is the answer"
+    );
+    assert_eq!(
+        quantity_in("我们有十几个人"),
+        Err(NumberError::Approximate { low: 11, high: 19 })
+    );
+    assert_eq!(
+        quantity_in("twenty-something people"),
+        Err(NumberError::Approximate { low: 21, high: 29 })
+    );
+    assert_eq!(quantity_in("我不知道"), Err(NumberError::Empty));
+}
