@@ -934,6 +934,11 @@ pub fn validate(
         }
     }
 
+    // Variables set on every path to where they are read; secrets never spoken.
+    for (span, id, message) in crate::dataflow::check(&parsed) {
+        c.at(span, Some(&id), message);
+    }
+
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|(pos, e)| (*pos, e.message.clone()));
         return Err(c.errors.into_iter().map(|(_, e)| e).collect());
@@ -952,7 +957,7 @@ pub fn validate(
 }
 
 /// Every target field of a node, with its position.
-fn target_spans(n: &NodeDef) -> Vec<&S<String>> {
+pub(crate) fn target_spans(n: &NodeDef) -> Vec<&S<String>> {
     let fields = [
         &n.next,
         &n.on_fail,

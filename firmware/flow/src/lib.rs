@@ -11,6 +11,7 @@
 
 pub mod activation;
 pub mod calendar;
+mod dataflow;
 pub mod expr;
 pub mod flow;
 pub mod interp;

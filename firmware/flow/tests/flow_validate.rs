@@ -113,12 +113,13 @@ on_fail = \"a\"
 
 #[test]
 fn loop_without_exit_is_found_in_reachable_nodes() {
-    // `n` is defined by the set node itself, so only the missing exit is reported.
+    // `n` is written by the set node itself, but read by it before the first write.
     let src = format!("{HEAD}[nodes.a]\ntype = \"set\"\nset = {{ n = \"n + 1\" }}\nnext = \"b\"\n[nodes.b]\ntype = \"branch\"\ncases = [{{ when = \"n > 3\", next = \"a\" }}]\nnext = \"a\"\n");
     assert_eq!(
         errors(&src),
         [
             "t.toml:5:1: node `a`: loop without exit: no hang-up or transfer is reachable from here",
+            "t.toml:7:13: node `a`: variable `n` may have no value here (path a); set it before, or give it a default in [vars]",
             "t.toml:9:1: node `b`: loop without exit: no hang-up or transfer is reachable from here",
         ]
     );
@@ -189,5 +190,65 @@ fn undefined_variable_in_a_condition() {
     assert_eq!(
         errors(&src),
         ["t.toml:7:19: node `a`: undefined variable `zz` in expression"]
+    );
+}
+
+/// A collect node whose failure edge skips the variable, then a prompt reading it.
+fn collect_then_read(extra: &str) -> String {
+    format!(
+        "{HEAD}{extra}[nodes.a]\ntype = \"collect\"\nprompt = {{ text = \"请输入\" }}\nvar = \"acct\"\nmin_digits = 1\nmax_digits = 4\nfirst_digit_timeout_ms = 5000\ninter_digit_timeout_ms = 3000\nretries = 1\non_fail = \"b\"\nnext = \"b\"\n[nodes.b]\ntype = \"play\"\nprompt = {{ text = \"账号{{{{acct}}}}\" }}\nnext = \"c\"\n[nodes.c]\ntype = \"hangup\"\n"
+    )
+}
+
+#[test]
+fn a_variable_unset_on_one_path_is_reported_with_that_path() {
+    assert_eq!(
+        errors(&collect_then_read("")),
+        ["t.toml:18:19: node `b`: variable `acct` may have no value here (path a → b); set it before, or give it a default in [vars]"]
+    );
+}
+
+#[test]
+fn a_default_in_vars_covers_every_path() {
+    assert_eq!(
+        errors(&collect_then_read("[vars]\nacct = \"\"\n")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_variable_set_on_every_path_is_accepted() {
+    // Both branches set `x` before the join.
+    let src = format!(
+        "{HEAD}[nodes.a]\ntype = \"branch\"\ncases = [{{ when = 'caller == \"1\"', next = \"b\" }}]\nnext = \"c\"\n[nodes.b]\ntype = \"set\"\nset = {{ x = '\"one\"' }}\nnext = \"d\"\n[nodes.c]\ntype = \"set\"\nset = {{ x = '\"other\"' }}\nnext = \"d\"\n[nodes.d]\ntype = \"play\"\nprompt = {{ text = \"{{{{x}}}}\" }}\nnext = \"e\"\n[nodes.e]\ntype = \"hangup\"\n"
+    );
+    assert_eq!(errors(&src), Vec::<String>::new());
+}
+
+#[test]
+fn a_global_handler_sees_only_the_defaults() {
+    // The agent handler can be entered before `a` ran, so `who` may be unset there.
+    let src = format!(
+        "{HEAD}[global]\nagent = \"h\"\n[nodes.a]\ntype = \"set\"\nset = {{ who = '\"x\"' }}\nnext = \"h\"\n[nodes.h]\ntype = \"transfer\"\nextension = \"{{{{who}}}}\"\nprompt = {{ text = \"转{{{{who}}}}\" }}\nnext = \"z\"\non_no_answer = \"z\"\non_busy = \"z\"\n[nodes.z]\ntype = \"hangup\"\n"
+    );
+    let e = errors(&src);
+    assert!(
+        e.iter()
+            .any(|m| m.contains("node `h`: variable `who` may have no value here (path h)")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_secret_in_a_prompt_or_copied_out_is_rejected() {
+    let src = format!(
+        "{HEAD}[nodes.a]\ntype = \"collect\"\nprompt = {{ text = \"请输入密码\" }}\nvar = \"pin\"\nsecret = true\nmin_digits = 6\nmax_digits = 6\nfirst_digit_timeout_ms = 5000\ninter_digit_timeout_ms = 3000\nretries = 1\non_fail = \"z\"\nnext = \"b\"\n[nodes.b]\ntype = \"play\"\nprompt = {{ text = \"您的密码是{{{{pin}}}}\" }}\nnext = \"c\"\n[nodes.c]\ntype = \"set\"\nset = {{ copy = \"pin\" }}\nnext = \"z\"\n[nodes.z]\ntype = \"hangup\"\n"
+    );
+    assert_eq!(
+        errors(&src),
+        [
+            "t.toml:19:19: node `b`: secret variable `pin` in a prompt: it would be spoken, cached and logged",
+            "t.toml:23:16: node `c`: `copy` copies secret variable `pin` into a variable that is not secret",
+        ]
     );
 }
