@@ -5,11 +5,19 @@
 //! `flow/<name>/active` pointer — one key write, so a crash leaves either the old or the new
 //! version active. Running calls hold an `Arc<Flow>` of the version they started on; new
 //! calls get the new one. Every version is kept; [`Activations::rollback`] re-activates any.
+//!
+//! A version is the flow text **and** the files it uses: every prompt and grammar file the
+//! validator looked at is copied into the store at activation (content-addressed by sha256,
+//! so unchanged files are stored once) and listed in the [`VersionRecord`]. Rolling back, or
+//! restarting the box, validates the version against those copies, so editing or deleting a
+//! prompt on disk after activation changes nothing for the versions already stored; the
+//! daemon reads a call's recorded prompts with [`Activations::file`].
 
 use crate::flow::{validate, Flow, FlowError, FlowFs};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use yingda_store::{ConfigExt, Store, StoreError};
 
@@ -36,6 +44,14 @@ pub enum ActivationError {
         /// Version asked for.
         version: u32,
     },
+    /// A stored copy of one of the version's files is missing or damaged.
+    #[error("flow file {path}: {detail}")]
+    File {
+        /// The file, as the flow resolves it.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -52,6 +68,76 @@ pub struct VersionRecord {
     pub activated_at_ms: i64,
     /// The flow text.
     pub source: String,
+    /// The files it uses (prompt WAVs, grammars) as they were at activation: path as the
+    /// validator saw it → sha256 of the bytes (stored under `flow-file/<sha256>`). Empty for
+    /// versions stored before snapshots existed; those read the live files.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+fn key_file(sha: &str) -> String {
+    format!("flow-file/{sha}")
+}
+
+/// The live file system, noting every file the validator asks about.
+struct Recording<'a> {
+    inner: &'a (dyn FlowFs + Send + Sync),
+    seen: Mutex<BTreeMap<PathBuf, Vec<u8>>>,
+}
+
+impl FlowFs for Recording<'_> {
+    fn exists(&self, path: &Path) -> bool {
+        // A file is "there" only if it can also be read: what is activated must be storable.
+        match self.inner.read(path) {
+            Ok(bytes) => {
+                lock(&self.seen).insert(path.to_path_buf(), bytes);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let bytes = self.inner.read(path)?;
+        lock(&self.seen).insert(path.to_path_buf(), bytes.clone());
+        Ok(bytes)
+    }
+}
+
+/// A stored version's files, read back from the store.
+struct Snapshot<'a> {
+    store: &'a dyn Store,
+    files: &'a BTreeMap<String, String>,
+}
+
+impl FlowFs for Snapshot<'_> {
+    fn exists(&self, path: &Path) -> bool {
+        self.files.contains_key(&path.display().to_string())
+    }
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let name = path.display().to_string();
+        let missing = || std::io::Error::new(std::io::ErrorKind::NotFound, name.clone());
+        let sha = self.files.get(&name).ok_or_else(missing)?;
+        let bytes = self
+            .store
+            .get_config(&key_file(sha))
+            .map_err(std::io::Error::other)?
+            .ok_or_else(missing)?;
+        if hex(&Sha256::digest(&bytes)) != *sha {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{name}: stored copy does not match its sha256"),
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[derive(Debug)]
@@ -124,7 +210,7 @@ impl Activations {
             else {
                 continue;
             };
-            match validate(&rec.source, &rec.file, &me.base, me.fs.as_ref()) {
+            match me.validate_stored(&rec) {
                 Ok(flow) => {
                     me.lock().insert(
                         name.to_string(),
@@ -141,9 +227,53 @@ impl Activations {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Active>> {
-        self.active
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.active)
+    }
+
+    /// Validate a stored version against its own copies of its files (or the live files,
+    /// for versions stored before snapshots).
+    fn validate_stored(&self, rec: &VersionRecord) -> Result<Flow, Vec<FlowError>> {
+        if rec.files.is_empty() {
+            return validate(&rec.source, &rec.file, &self.base, self.fs.as_ref());
+        }
+        let snap = Snapshot {
+            store: self.store.as_ref(),
+            files: &rec.files,
+        };
+        validate(&rec.source, &rec.file, &self.base, &snap)
+    }
+
+    /// A file of stored `version` of flow `name` (a recorded prompt, a grammar) as it was
+    /// at activation; `path` as the flow resolves it (`Prompt::File`'s path). `None` when
+    /// the version has no such file.
+    ///
+    /// # Errors
+    /// Store failures, or a stored copy that no longer matches its sha256.
+    pub fn file(
+        &self,
+        name: &str,
+        version: u32,
+        path: &Path,
+    ) -> Result<Option<Vec<u8>>, ActivationError> {
+        let Some(rec) = self
+            .store
+            .get_config_value::<VersionRecord>(&key_version(name, version))?
+        else {
+            return Ok(None);
+        };
+        if !rec.files.contains_key(&path.display().to_string()) {
+            return Ok(None);
+        }
+        let snap = Snapshot {
+            store: self.store.as_ref(),
+            files: &rec.files,
+        };
+        snap.read(path)
+            .map(Some)
+            .map_err(|e| ActivationError::File {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })
     }
 
     /// Validate and activate `source` (named `file` in errors) as the next version of the
@@ -153,16 +283,29 @@ impl Activations {
     /// [`ActivationError::Invalid`] with every validator error, [`ActivationError::DidTaken`],
     /// or a store failure; in every case the previously active version stays active.
     pub fn activate(&self, source: &str, file: &str, at_ms: i64) -> Result<u32, ActivationError> {
-        let flow = validate(source, file, &self.base, self.fs.as_ref())
-            .map_err(ActivationError::Invalid)?;
+        let recording = Recording {
+            inner: self.fs.as_ref(),
+            seen: Mutex::new(BTreeMap::new()),
+        };
+        let flow =
+            validate(source, file, &self.base, &recording).map_err(ActivationError::Invalid)?;
         let name = flow.file.name.clone();
         self.check_dids(&flow)?;
         let version = self.history(&name)?.last().map_or(1, |r| r.version + 1);
+        let mut files = BTreeMap::new();
+        for (path, bytes) in recording.seen.into_inner().unwrap_or_default() {
+            let sha = hex(&Sha256::digest(&bytes));
+            if self.store.get_config(&key_file(&sha))?.is_none() {
+                self.store.put_config(&key_file(&sha), &bytes)?;
+            }
+            files.insert(path.display().to_string(), sha);
+        }
         let rec = VersionRecord {
             version,
             file: file.to_string(),
             activated_at_ms: at_ms,
             source: source.to_string(),
+            files,
         };
         self.store
             .put_config_value(&key_version(&name, version), &rec)?;
@@ -198,7 +341,8 @@ impl Activations {
         Ok(())
     }
 
-    /// Re-activate stored `version` of flow `name` (validated again: its files must still be there).
+    /// Re-activate stored `version` of flow `name`, with its files as they were when it was
+    /// activated (validated again against those copies).
     ///
     /// # Errors
     /// [`ActivationError::NoSuchVersion`], [`ActivationError::Invalid`], store failures.
@@ -210,7 +354,8 @@ impl Activations {
                 name: name.to_string(),
                 version,
             })?;
-        let flow = validate(&rec.source, &rec.file, &self.base, self.fs.as_ref())
+        let flow = self
+            .validate_stored(&rec)
             .map_err(ActivationError::Invalid)?;
         self.check_dids(&flow)?;
         self.switch(name.to_string(), version, flow)

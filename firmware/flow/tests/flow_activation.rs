@@ -104,3 +104,90 @@ fn a_number_served_by_another_flow_is_refused() {
         "number 95500 is already served by flow `bank`"
     );
 }
+
+/// A private copy of the sample flows, so a test can edit and delete their files.
+fn copy_flows(to: &std::path::Path) {
+    for sub in ["", "grammars", "prompts"] {
+        std::fs::create_dir_all(to.join(sub)).unwrap();
+        for e in std::fs::read_dir(flows_dir().join(sub)).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), to.join(sub).join(e.file_name())).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_version_keeps_its_prompts_and_grammars_as_they_were_at_activation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flows = tmp.path().join("flows");
+    copy_flows(&flows);
+    let db = tmp.path().join("db");
+    let open_here = || {
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&db).unwrap());
+        Activations::open(store, flows.clone(), Box::new(RealFs)).unwrap()
+    };
+    let wav = flows.join("prompts/bank-welcome.wav");
+    let original = std::fs::read(&wav).unwrap();
+    let (acts, _) = open_here();
+    assert_eq!(acts.activate(&bank(), "bank.toml", 1000).unwrap(), 1);
+    let rec = &acts.history("bank").unwrap()[0];
+    assert!(
+        rec.files.keys().any(|k| k.ends_with("bank-welcome.wav"))
+            && rec.files.keys().any(|k| k.ends_with("bank-menu.txt")),
+        "{:?}",
+        rec.files
+    );
+
+    // The admin records a new greeting and activates version 2 ...
+    std::fs::write(&wav, b"RIFF new greeting").unwrap();
+    let v2 = bank().replace("感谢您的来电，再见。", "谢谢，再见。");
+    assert_eq!(acts.activate(&v2, "bank.toml", 2000).unwrap(), 2);
+    assert_eq!(
+        acts.file("bank", 2, &wav).unwrap().unwrap(),
+        b"RIFF new greeting"
+    );
+    // ... then deletes the prompt and the grammar from disk by mistake.
+    std::fs::remove_file(&wav).unwrap();
+    std::fs::remove_file(flows.join("grammars/bank-menu.txt")).unwrap();
+
+    // Version 1 still rolls back, with its own greeting; a restart still serves it.
+    acts.rollback("bank", 1).unwrap();
+    assert_eq!(acts.file("bank", 1, &wav).unwrap().unwrap(), original);
+    drop(acts);
+    let (acts, problems) = open_here();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(acts.current("bank").unwrap().0, 1);
+    assert_eq!(acts.file("bank", 1, &wav).unwrap().unwrap(), original);
+    assert_eq!(
+        acts.file("bank", 1, &flows.join("prompts/nope.wav"))
+            .unwrap(),
+        None
+    );
+
+    // A new version is validated against the live files: the deleted grammar is an error.
+    let err = acts.activate(&v2, "bank.toml", 3000).unwrap_err();
+    assert!(err.to_string().contains("bank-menu.txt"), "{err}");
+    assert_eq!(acts.current("bank").unwrap().0, 1);
+}
+
+#[test]
+fn a_damaged_stored_copy_is_reported_not_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(tmp.path()).unwrap());
+    let (acts, _) = Activations::open(Arc::clone(&store), flows_dir(), Box::new(RealFs)).unwrap();
+    acts.activate(&bank(), "bank.toml", 1000).unwrap();
+    let rec = &acts.history("bank").unwrap()[0];
+    let (path, sha) = rec.files.iter().find(|(k, _)| k.ends_with(".wav")).unwrap();
+    store
+        .put_config(&format!("flow-file/{sha}"), b"tampered")
+        .unwrap();
+    let err = acts
+        .file("bank", 1, std::path::Path::new(path))
+        .unwrap_err();
+    assert!(
+        matches!(err, ActivationError::File { .. }) && err.to_string().contains("sha256"),
+        "{err}"
+    );
+}
