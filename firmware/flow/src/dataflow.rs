@@ -104,11 +104,15 @@ pub(crate) fn check(file: &FlowFile) -> Vec<Problem> {
         .chain(file.vars.keys().cloned())
         .collect();
     let start = file.start.get_ref().clone();
-    let globals: Vec<String> = [&file.global.agent, &file.global.on_failures]
-        .into_iter()
-        .flatten()
-        .map(|t| t.get_ref().clone())
-        .collect();
+    let globals: Vec<String> = [
+        &file.global.agent,
+        &file.global.on_failures,
+        &file.global.on_complaint,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|t| t.get_ref().clone())
+    .collect();
     let nodes = &file.nodes;
 
     // IN sets: None = not reached yet ("everything").

@@ -85,6 +85,12 @@ pub struct GlobalDef {
     pub max_failures: Option<S<u32>>,
     /// Where repeated failures go (a transfer or a polite hang-up).
     pub on_failures: Option<S<String>>,
+    /// Words of a complaining or angry caller (投诉, "complaint"): hearing one in speech that
+    /// matched no option escalates the call.
+    #[serde(default = "default_complaint_words")]
+    pub complaint_words: Vec<String>,
+    /// Where a complaint goes; without it, the `agent` handler.
+    pub on_complaint: Option<S<String>>,
 }
 
 fn default_agent_words() -> Vec<String> {
@@ -95,6 +101,20 @@ fn default_agent_words() -> Vec<String> {
         "agent",
         "operator",
         "representative",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+fn default_complaint_words() -> Vec<String> {
+    [
+        "投诉",
+        "举报",
+        "太差了",
+        "什么破",
+        "complaint",
+        "complain",
+        "ridiculous",
+        "unacceptable",
     ]
     .map(String::from)
     .to_vec()
@@ -549,9 +569,13 @@ pub fn validate(
             e.1.node = None;
         }
     }
-    for t in [&parsed.global.agent, &parsed.global.on_failures]
-        .into_iter()
-        .flatten()
+    for t in [
+        &parsed.global.agent,
+        &parsed.global.on_failures,
+        &parsed.global.on_complaint,
+    ]
+    .into_iter()
+    .flatten()
     {
         if !parsed.nodes.contains_key(t.get_ref()) {
             c.at(
@@ -884,10 +908,14 @@ pub fn validate(
     let edges = |id: &str| -> Vec<String> { parsed.nodes.get(id).map(targets).unwrap_or_default() };
     let mut roots: Vec<String> = vec![parsed.start.get_ref().clone()];
     roots.extend(
-        [&parsed.global.agent, &parsed.global.on_failures]
-            .into_iter()
-            .flatten()
-            .map(|t| t.get_ref().clone()),
+        [
+            &parsed.global.agent,
+            &parsed.global.on_failures,
+            &parsed.global.on_complaint,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| t.get_ref().clone()),
     );
     let mut seen = BTreeSet::new();
     let mut stack = roots.clone();

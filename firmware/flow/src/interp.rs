@@ -380,6 +380,10 @@ pub enum LogWhat {
         tries: u32,
     },
     Agent,
+    /// A complaint word was heard (the configured word, never the caller's text).
+    Complaint {
+        word: String,
+    },
     BackendRequest {
         id: Id,
         method: String,
@@ -1162,12 +1166,28 @@ impl Call {
             confidence: r.confidence,
         });
         let g = &self.flow.file.global;
+        let heard = r.text.to_lowercase();
         if g.agent.is_some()
             && g.agent_words
                 .iter()
-                .any(|w| r.text.to_lowercase().contains(&w.to_lowercase()))
+                .any(|w| heard.contains(&w.to_lowercase()))
         {
             self.agent(out);
+            return;
+        }
+        // A complaint escalates, unless the prompt's own grammar matched (a menu may offer
+        // "投诉建议" itself) or the answer is secret.
+        let complaint = (r.label.is_none() && !secret_text)
+            .then(|| {
+                g.complaint_words
+                    .iter()
+                    .find(|w| heard.contains(&w.to_lowercase()))
+            })
+            .flatten();
+        if let (Some(word), Some(to)) = (complaint, g.on_complaint.as_ref().or(g.agent.as_ref())) {
+            let (word, to) = (word.clone(), to.get_ref().clone());
+            self.push(LogWhat::Complaint { word });
+            self.goto(&to, out);
             return;
         }
         match kind {

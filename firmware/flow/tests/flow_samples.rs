@@ -361,3 +361,35 @@ fn hospital_open_on_a_makeup_saturday() {
     d.start("", "4008100100");
     assert!(d.last_prompt().starts_with("您好，现在是非工作时间"));
 }
+
+#[test]
+fn a_complaint_in_speech_escalates_to_the_agent_and_is_logged_by_keyword() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.say("你们这服务太差了，我要投诉", None);
+    assert_eq!(d.transfers, ["6000"]);
+    let log = d.call.log_json_lines();
+    assert!(
+        log.contains(r#""event":"complaint","word":"投诉""#),
+        "{log}"
+    );
+    let entry = log
+        .lines()
+        .find(|l| l.contains(r#""event":"complaint""#))
+        .unwrap();
+    assert!(
+        !entry.contains("服务"),
+        "only the keyword, not the caller's words: {entry}"
+    );
+}
+
+#[test]
+fn a_complaint_word_inside_a_matched_option_does_not_escalate() {
+    let mut d = Driver::new(sample("bank.toml"), MONDAY_10AM);
+    d.start("", "95500");
+    d.finish_prompt();
+    d.say("投诉一下我的余额", Some("balance"));
+    assert!(d.transfers.is_empty());
+    assert!(!d.call.log_json_lines().contains("complaint"));
+}
