@@ -14,6 +14,15 @@ Paths:
   /close                closes the connection without answering
   /redirect             302 to /echo (the client must not follow it)
 
+The sample flows' backends (flows/hospital.toml, flows/bank.toml):
+  POST /api/appointments {department, when, caller}  → {"ticket": "20417"}
+  GET  /api/results?id=ID                            → {"count": 2} for 11010519491231002X, else 0
+  POST /api/balance {card, pin}                      → {"ok": true, "balance": "12345.60"} for
+                                                       PIN 864209, else {"ok": false}
+  POST /api/freeze {card, caller}                    → {"reference": "88001234"}
+--api-delay-ms N delays every /api answer (to trip the box's timeout); --api-status N answers
+every /api request with that status instead.
+
 Usage: standin.py --port-file F --log F [--cert F --key F]   (no cert: plain HTTP)
 The chosen port (free, picked by the OS) is written to --port-file once it listens.
 """
@@ -48,7 +57,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = self.path.split("?")[0].strip("/").split("/")
         head = parts[0]
         arg = parts[1] if len(parts) > 1 else ""
-        if head == "echo":
+        if head == "api":
+            self._api(arg, body)
+        elif head == "echo":
             out = {"method": self.command, "path": self.path, "body": body,
                    "host": self.headers.get("Host"), "content_type": self.headers.get("Content-Type")}
             self._answer(200, json.dumps(out).encode())
@@ -72,6 +83,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self._answer(404, b'{"error":"no such path"}')
 
+    def _api(self, name, body):
+        srv = self.server
+        if srv.api_delay_ms:
+            time.sleep(srv.api_delay_ms / 1000)
+        if srv.api_status:
+            self._answer(srv.api_status, json.dumps({"error": "backend unavailable"}).encode())
+            return
+        try:
+            req = json.loads(body) if body else {}
+        except ValueError:
+            self._answer(400, b'{"error":"body is not JSON"}')
+            return
+        query = dict(p.split("=", 1) for p in self.path.partition("?")[2].split("&") if "=" in p)
+        if name == "appointments" and self.command == "POST":
+            ok = all(req.get(k) for k in ("department", "when"))
+            self._answer(200 if ok else 422, json.dumps({"ticket": "20417"} if ok else {"error": "department and when are required"}).encode())
+        elif name == "results" and self.command == "GET":
+            count = 2 if query.get("id") == "11010519491231002X" else 0
+            self._answer(200, json.dumps({"count": count}).encode())
+        elif name == "balance" and self.command == "POST":
+            if req.get("pin") == "864209":
+                out = {"ok": True, "balance": "12345.60"}
+            else:
+                out = {"ok": False}
+            self._answer(200, json.dumps(out).encode())
+        elif name == "freeze" and self.command == "POST":
+            self._answer(200, json.dumps({"reference": "88001234"}).encode())
+        else:
+            self._answer(404, b'{"error":"no such API"}')
+
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 
 
@@ -85,9 +126,13 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--api-delay-ms", type=int, default=0)
+    ap.add_argument("--api-status", type=int, default=0)
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.log_path = a.log
+    srv.api_delay_ms = a.api_delay_ms
+    srv.api_status = a.api_status
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)

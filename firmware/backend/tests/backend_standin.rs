@@ -2,92 +2,16 @@
 //! and OpenSSL-backed TLS, in a separate process on loopback), with test certificates made
 //! here: a CA that signed `his.local`, and an unrelated CA that signed `bank.local`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use common::{ca, server_cert, StandIn};
 use yingda_backend::{event, Backend, BackendConfig, BackendError};
 use yingda_flow::interp::{Event, HttpRequest};
-
-struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-fn ca(name: &str) -> Ca {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name.push(DnType::CommonName, name);
-    let key = KeyPair::generate().unwrap();
-    let cert = p.self_signed(&key).unwrap();
-    Ca { cert, key }
-}
-
-/// Writes `<stem>.crt` and `<stem>.key` for `host`, signed by `ca`.
-fn server_cert(dir: &Path, stem: &str, host: &str, ca: &Ca) {
-    let p = CertificateParams::new(vec![host.to_string()]).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = p.signed_by(&key, &ca.cert, &ca.key).unwrap();
-    std::fs::write(dir.join(format!("{stem}.crt")), cert.pem()).unwrap();
-    std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
-}
-
-/// The stand-in process; killed on drop.
-struct StandIn {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl StandIn {
-    fn start(dir: &Path, tls: Option<&str>) -> StandIn {
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/backend/standin.py");
-        let tag = tls.unwrap_or("plain");
-        let port_file = dir.join(format!("{tag}.port"));
-        let log = dir.join(format!("{tag}.log"));
-        let mut cmd = Command::new("python3");
-        cmd.arg(script)
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(&log);
-        if let Some(stem) = tls {
-            cmd.arg("--cert")
-                .arg(dir.join(format!("{stem}.crt")))
-                .arg("--key")
-                .arg(dir.join(format!("{stem}.key")));
-        }
-        let child = cmd.spawn().expect("python3 runs the stand-in");
-        let until = Instant::now() + Duration::from_secs(20);
-        let port = loop {
-            if let Ok(p) = std::fs::read_to_string(&port_file) {
-                break p.trim().parse().unwrap();
-            }
-            assert!(Instant::now() < until, "stand-in did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        StandIn { child, port, log }
-    }
-
-    fn requests(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Two CAs, a `his.local` server signed by the first and a `bank.local` server signed by
 /// the second, both served over TLS; the first CA is the box's bundle.
@@ -108,8 +32,8 @@ fn world() -> World {
         format!("{}{}", ca1.cert.pem(), ca2.cert.pem()),
     )
     .unwrap();
-    server_cert(dir.path(), "his", "his.local", &ca1);
-    server_cert(dir.path(), "bank", "bank.local", &ca2);
+    server_cert(dir.path(), "his", &["his.local"], &ca1);
+    server_cert(dir.path(), "bank", &["bank.local"], &ca2);
     let his = StandIn::start(dir.path(), Some("his"));
     let bank = StandIn::start(dir.path(), Some("bank"));
     World { dir, his, bank }
