@@ -75,6 +75,8 @@ pub enum CoEvent {
     DigitsSent(String),
     /// The far end played audio of this many milliseconds.
     AudioPlayed(u32),
+    /// The far end heard the box talk and fall quiet (or gave up waiting).
+    ReplyHeard,
     /// The far end hung up.
     FarEndHungUp,
     /// Busy tone started after a far-end hang-up.
@@ -109,6 +111,7 @@ impl fmt::Display for CoEvent {
             CoEvent::Answered => write!(f, "CO: box answered"),
             CoEvent::DigitsSent(d) => write!(f, "CO: caller pressed {d}"),
             CoEvent::AudioPlayed(ms) => write!(f, "CO: caller spoke for {ms} ms"),
+            CoEvent::ReplyHeard => write!(f, "CO: caller heard the box finish"),
             CoEvent::FarEndHungUp => write!(f, "CO: caller hung up"),
             CoEvent::BusyTone => write!(f, "CO: busy tone"),
             CoEvent::BoxHungUp => write!(f, "CO: box hung up"),
@@ -197,12 +200,44 @@ impl Clip {
     }
 }
 
+/// Mean absolute sample above which a frame from the box counts as sound (about −45 dBm0;
+/// G.711 idle noise and the box's comfort silence stay far below it).
+const SOUND_LEVEL: u32 = 40;
+
+/// An [`Step::AwaitReply`] in progress.
+#[derive(Debug, Clone, Copy)]
+struct AwaitReply {
+    quiet_ms: u32,
+    give_up_at: Millis,
+    heard: bool,
+    quiet_since: Option<Millis>,
+}
+
+impl AwaitReply {
+    /// Take the box's frame `tx` at `now`; true once the box's turn is over.
+    fn done(&mut self, now: Millis, tx: &[i16]) -> bool {
+        let level = tx.iter().map(|s| u32::from(s.unsigned_abs())).sum::<u32>()
+            / u32::try_from(tx.len().max(1)).unwrap_or(1);
+        if level > SOUND_LEVEL {
+            self.heard = true;
+            self.quiet_since = None;
+        } else if self.heard && self.quiet_since.is_none() {
+            self.quiet_since = Some(now);
+        }
+        now >= self.give_up_at
+            || self
+                .quiet_since
+                .is_some_and(|t| now - t >= Millis::from(self.quiet_ms))
+    }
+}
+
 /// Runs a list of [`Step`]s against time.
 #[derive(Debug)]
 struct Runner {
     steps: VecDeque<Step>,
     clip: Option<Clip>,
     wait_until: Option<Millis>,
+    awaiting: Option<AwaitReply>,
     hang_up_at: Option<Millis>,
 }
 
@@ -217,15 +252,30 @@ impl Runner {
             steps: steps.iter().cloned().collect(),
             clip: None,
             wait_until: None,
+            awaiting: None,
             hang_up_at: hang_up_after_ms.map(|ms| now + Millis::from(ms)),
         }
     }
 
-    fn frame(&mut self, now: Millis, out: &mut [i16], log: &mut impl FnMut(CoEvent)) -> RunnerOut {
+    fn frame(
+        &mut self,
+        now: Millis,
+        tx: &[i16],
+        out: &mut [i16],
+        log: &mut impl FnMut(CoEvent),
+    ) -> RunnerOut {
         if self.hang_up_at.is_some_and(|t| now >= t) {
             return RunnerOut::HungUp;
         }
         loop {
+            if let Some(a) = &mut self.awaiting {
+                if !a.done(now, tx) {
+                    return RunnerOut::Going;
+                }
+                self.awaiting = None;
+                log(CoEvent::ReplyHeard);
+                continue;
+            }
             if let Some(clip) = &mut self.clip {
                 if clip.mix(out) {
                     return RunnerOut::Going;
@@ -249,6 +299,14 @@ impl Runner {
                 Some(Step::Digits(d)) => {
                     self.clip = Some(Clip::once(signals::dtmf(&d).into()));
                     log(CoEvent::DigitsSent(d));
+                }
+                Some(Step::AwaitReply { quiet_ms, max_ms }) => {
+                    self.awaiting = Some(AwaitReply {
+                        quiet_ms,
+                        give_up_at: now + Millis::from(max_ms),
+                        heard: false,
+                        quiet_since: None,
+                    });
                 }
                 Some(Step::HangUp) => return RunnerOut::HungUp,
             }
@@ -630,7 +688,7 @@ impl Port {
                 if self.flash_until.is_some() {
                     return;
                 }
-                if let RunnerOut::HungUp = runner.frame(now, far, log) {
+                if let RunnerOut::HungUp = runner.frame(now, tx, far, log) {
                     log(CoEvent::FarEndHungUp);
                     self.far_hangup(log);
                 }

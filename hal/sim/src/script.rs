@@ -50,6 +50,16 @@ pub enum Step {
     Play(Arc<[i16]>),
     /// Send DTMF digits (70 ms on, 70 ms off, -10 dBm0 per tone) and wait until sent.
     Digits(String),
+    /// Listen to the box: wait until it has sent sound and then been quiet for `quiet_ms`
+    /// (the end of its prompt or reply), or until `max_ms` passed since the step began.
+    /// A scripted caller uses this to answer when the box has finished talking, whatever
+    /// the box's processing time.
+    AwaitReply {
+        /// Silence after sound that counts as the end of the box's turn.
+        quiet_ms: u32,
+        /// Give up waiting after this long.
+        max_ms: u32,
+    },
     /// Hang up.
     HangUp,
 }
@@ -108,6 +118,11 @@ impl CallScript {
     /// Send DTMF digits.
     pub fn digits(mut self, digits: &str) -> Self {
         self.steps.push(Step::Digits(digits.to_owned()));
+        self
+    }
+    /// Wait for the box to talk and then fall quiet for `quiet_ms` (at most `max_ms`).
+    pub fn await_reply(mut self, quiet_ms: u32, max_ms: u32) -> Self {
+        self.steps.push(Step::AwaitReply { quiet_ms, max_ms });
         self
     }
     /// Hang up.

@@ -320,3 +320,63 @@ fn hanging_up_during_a_flash_completes_no_flash() {
     let log: Vec<CoEvent> = handle.take_log().into_iter().map(|(_, _, e)| e).collect();
     assert!(!log.contains(&CoEvent::HookFlash), "{log:?}");
 }
+
+#[test]
+fn a_caller_awaiting_the_reply_answers_only_after_the_box_falls_quiet() {
+    let (mut span, handle, clock) = card(LineProfile::default());
+    handle
+        .place_call(1, CallScript::new().await_reply(600, 20_000).digits("5"))
+        .unwrap();
+    step(&mut span, &SILENT);
+    answer(&mut span);
+    let _ = handle.take_log();
+    let answered = clock.now();
+    let tone: [i16; FRAME_SAMPLES] =
+        std::array::from_fn(|i| (3000.0 * (i as f32 * 0.5).sin()) as i16);
+    // The box is silent for 1 s (thinking), talks for 2 s, then stays quiet.
+    let mut sent_at = None;
+    for n in 0..400u64 {
+        let t = n * 20;
+        let tx = if (1000..3000).contains(&t) {
+            tone
+        } else {
+            SILENT
+        };
+        step(&mut span, &tx);
+        if sent_at.is_none()
+            && handle
+                .take_log()
+                .iter()
+                .any(|(_, _, e)| matches!(e, CoEvent::DigitsSent(_)))
+        {
+            sent_at = Some(clock.now() - answered);
+        }
+    }
+    let at = sent_at.expect("the caller pressed its key");
+    assert!((3600..=3700).contains(&at), "key sent {at} ms after answer");
+}
+
+#[test]
+fn a_caller_awaiting_a_reply_that_never_comes_gives_up_after_max_ms() {
+    let (mut span, handle, clock) = card(LineProfile::default());
+    handle
+        .place_call(1, CallScript::new().await_reply(600, 2000).hang_up())
+        .unwrap();
+    step(&mut span, &SILENT);
+    answer(&mut span);
+    let answered = clock.now();
+    let mut gone = None;
+    for _ in 0..200 {
+        step(&mut span, &SILENT);
+        if gone.is_none()
+            && handle
+                .take_log()
+                .iter()
+                .any(|(_, _, e)| *e == CoEvent::FarEndHungUp)
+        {
+            gone = Some(clock.now() - answered);
+        }
+    }
+    let at = gone.expect("the caller hung up");
+    assert!((2000..=2100).contains(&at), "hung up {at} ms after answer");
+}
