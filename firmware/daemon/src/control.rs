@@ -155,7 +155,7 @@ impl Controller {
                     })));
                 }
             }
-            EventKind::Alarm(_) => {}
+            EventKind::Alarm(_) | EventKind::Audio(_) => {}
             EventKind::Transferred => {
                 if let Some(call) = self.calls.get_mut(&ch) {
                     call.note(ev.wall_ms, "transferred".into());

@@ -598,6 +598,8 @@ fn log_event(ev: &Event) {
             "transfer failed, caller retrieved"
         ),
         EventKind::Refused(why) => warn!(channel = ch, "request refused: {why}"),
+        // Caller audio is never logged.
+        EventKind::Audio(_) => {}
     }
 }
 

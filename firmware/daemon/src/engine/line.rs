@@ -114,6 +114,8 @@ pub struct LineEngine {
     hal_errors: u64,
     /// A refused request, reported at the next tick.
     refused: Option<EventKind>,
+    /// Caller audio goes to the control plane.
+    tap: bool,
 }
 
 impl std::fmt::Debug for LineEngine {
@@ -154,6 +156,7 @@ impl LineEngine {
             last_tx: [0; FRAME_SAMPLES],
             hal_errors: 0,
             refused: None,
+            tap: false,
         })
     }
 
@@ -194,6 +197,7 @@ impl LineEngine {
                 Ok(actions) => self.pending.extend(actions),
                 Err(e) => self.refused = Some(EventKind::Refused(e.to_string())),
             },
+            CommandKind::Tap(on) => self.tap = on,
         }
     }
 
@@ -243,6 +247,9 @@ impl LineEngine {
             let _ = ec.process(&self.last_tx, &input, &mut rx);
         }
         self.detect(ch, &rx, &mut out);
+        if self.tap && self.connected {
+            out.send(EventKind::Audio(rx));
+        }
 
         // Timers.
         if self.fxo.next_timeout().is_some_and(|t| t <= now) {
@@ -436,6 +443,12 @@ impl LineEngine {
                     .then(|| {
                         EchoCanceller::new(EchoConfig {
                             taps: self.echo_taps,
+                            // Everything that listens to the canceller's output here is a
+                            // detector (DTMF, call progress, VAD, recogniser), not a person.
+                            // The non-linear processor would mute a caller or a busy tone
+                            // quieter than half the prompt's peak (Geigel), so it is off:
+                            // the linear canceller's residual is what they hear.
+                            nlp: yingda_dsp::echo::Nlp::Off,
                             ..EchoConfig::default()
                         })
                         .ok()
@@ -445,6 +458,7 @@ impl LineEngine {
             }
             Report::Disconnected { cause } | Report::OutboundFailed { reason: cause } => {
                 self.connected = false;
+                self.tap = false;
                 self.player.stop();
                 self.dtmf_tx.clear();
                 self.timer = None;
@@ -453,6 +467,7 @@ impl LineEngine {
             }
             Report::TransferCompleted => {
                 self.connected = false;
+                self.tap = false;
                 self.player.stop();
                 self.timer = None;
                 self.echo = None;

@@ -42,6 +42,8 @@ impl CallerInfo {
 
 /// Something a line reports to the control plane.
 #[derive(Debug, Clone, PartialEq)]
+// `Audio` is inline on purpose: boxing it would allocate on the real-time thread every 20 ms.
+#[allow(clippy::large_enum_variant)]
 pub enum EventKind {
     /// Ringing began: a new inbound call.
     Ringing,
@@ -65,6 +67,10 @@ pub enum EventKind {
     TransferFailed(DisconnectCause),
     /// A dial or transfer request was refused (wrong state, bad number); why.
     Refused(String),
+    /// One 20 ms frame of the caller's audio (8 kHz linear, after the echo canceller), sent
+    /// while the control plane has the tap on ([`CommandKind::Tap`]) and the call is
+    /// connected. Inline, so the real-time thread does not allocate for it.
+    Audio([i16; yingda_hal::FRAME_SAMPLES]),
 }
 
 /// An event on a line, stamped with wall-clock time (for records) and line time.
@@ -100,6 +106,8 @@ pub enum CommandKind {
     Dial(String),
     /// Transfer the connected call to this extension (hook flash + dial).
     Transfer(String),
+    /// Send the caller's audio to the control plane (speech recognition, recording) or stop.
+    Tap(bool),
 }
 
 /// A command for one channel.
