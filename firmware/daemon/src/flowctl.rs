@@ -956,7 +956,7 @@ impl FlowController {
                     c.line_log(
                         base + ms(end_ms),
                         "speech_end",
-                        json!({"speech_ms": end_ms.saturating_sub(start_ms)}),
+                        json!({"speech_ms": end_ms.saturating_sub(start_ms), "endpoint_ms": now}),
                     );
                     let at = |v: u64| usize::try_from(v).unwrap_or(0);
                     let from = at(start_ms).saturating_sub(PRE_ROLL_MS) * 8;

@@ -220,6 +220,27 @@ impl Outcome {
         out
     }
 
+    /// Like [`Outcome::speech_latencies`] but from the endpointer's decision (end of speech
+    /// plus the trailing silence it waited for) to the reply's first audio: the box's own
+    /// processing time.
+    pub fn processing_latencies(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut end: Option<i64> = None;
+        for e in &self.events {
+            match e["event"].as_str() {
+                Some("speech_end") => end = e["endpoint_ms"].as_i64(),
+                Some("prompt_audio") => {
+                    if let Some(t) = end.take() {
+                        out.push(e["at_ms"].as_i64().unwrap_or(0) - t);
+                    }
+                }
+                Some("speech_start") => end = None,
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// How the flow ended (`flow`, `transferred`, `caller`, `flow_error`), if it did.
     pub fn end_reason(&self) -> Option<String> {
         self.events

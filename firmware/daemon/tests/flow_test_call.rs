@@ -238,31 +238,8 @@ fn hospital_appointment_by_voice_books_the_spoken_department() {
     let Some(engines) = speech() else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = standin(dir.path(), &[]);
-    let script = format!(
-        "{HOSPITAL_HEAD}{}",
-        r#"
-[[steps]]
-await_reply = true
-[[steps]]
-say = "预约挂号"
-[[steps]]
-await_reply = true
-[[steps]]
-say = "我想看牙科"
-[[steps]]
-await_reply = true
-[[steps]]
-say = "明天下午三点"
-[[steps]]
-await_reply = true
-[[steps]]
-digits = "1"
-[[steps]]
-await_reply = true
-quiet_ms = 1500
-"#
-    );
-    let o = run("hospital.toml", &script, dir.path(), s.port, &engines);
+    let script = include_str!("data/hospital-book-by-voice.toml");
+    let o = run("hospital.toml", script, dir.path(), s.port, &engines);
     let recs = events_of(&o, "recognition");
     eprintln!("{recs:#?}");
     let reqs = s.requests();
