@@ -26,8 +26,8 @@
 //! (PINs) as `<secret>`. Caller numbers in logs are the flow's concern (issue 7 masks them).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::json;
 use yingda_flow::interp::{
@@ -85,8 +85,9 @@ pub enum JobResult {
         /// No more sentences follow.
         last: bool,
     },
-    /// The backend's answer, as the flow event (`HttpReply`/`HttpFailed`).
-    Http(FlowEvent),
+    /// The backend's answer (any status), or why there was none (host:port only, no
+    /// request data).
+    Http(Result<yingda_backend::Reply, String>),
     /// Where a recording was stored.
     Saved(String),
     /// The job failed; the reason (never containing caller data) goes to the log.
@@ -238,7 +239,6 @@ struct Listener {
     started_ms: i64,
     /// All audio since listening started (bounded by the endpointer's max length + margin).
     audio: Vec<i16>,
-    speaking: bool,
 }
 
 struct Recording {
@@ -270,7 +270,8 @@ struct FlowCall {
     recognizing: Option<u64>,
     recording: Option<Recording>,
     saving: Option<(u64, Id)>,
-    http: BTreeMap<u64, Id>,
+    /// The backend request in flight: job number and the flow's request id.
+    http: Option<(u64, Id)>,
     transferring: bool,
     seq: u64,
     tapped: bool,
@@ -311,7 +312,8 @@ pub struct FlowController {
     opts: FlowOptions,
     calls: HashMap<u32, FlowCall>,
     early_cid: HashMap<u32, CallerInfo>,
-    files: Mutex<HashMap<PathBuf, Arc<[i16]>>>,
+    /// Recorded prompts loaded so far.
+    files: HashMap<PathBuf, Arc<[i16]>>,
 }
 
 impl std::fmt::Debug for FlowController {
@@ -320,24 +322,6 @@ impl std::fmt::Debug for FlowController {
             .field("calls", &self.calls.len())
             .finish_non_exhaustive()
     }
-}
-
-/// Load a recorded prompt (8 kHz mono WAV).
-///
-/// # Errors
-/// A message naming the file.
-pub fn load_wav_prompt(path: &Path) -> Result<Arc<[i16]>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let w = yingda_dsp::wav::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    if w.rate != 8000 || w.channels != 1 {
-        return Err(format!(
-            "{}: {} Hz, {} channel(s); prompts must be 8000 Hz mono",
-            path.display(),
-            w.rate,
-            w.channels
-        ));
-    }
-    Ok(w.samples.into())
 }
 
 impl FlowController {
@@ -349,23 +333,8 @@ impl FlowController {
             opts,
             calls: HashMap::new(),
             early_cid: HashMap::new(),
-            files: Mutex::new(HashMap::new()),
+            files: HashMap::new(),
         }
-    }
-
-    /// Replace the flows; calls in progress finish on the version they started on.
-    pub fn set_flows(&mut self, flows: FlowSet) {
-        self.flows = flows;
-    }
-
-    /// Channels with a call in progress.
-    pub fn active_calls(&self) -> usize {
-        self.calls.len()
-    }
-
-    /// The node the call on `channel` is at.
-    pub fn node(&self, channel: u32) -> Option<&str> {
-        self.calls.get(&channel).map(|c| c.call.node())
     }
 
     /// The caller's audio captured so far on `channel` (with
@@ -375,14 +344,6 @@ impl FlowController {
             .get_mut(&channel)
             .map(|c| std::mem::take(&mut c.caller_audio))
             .unwrap_or_default()
-    }
-
-    /// The earliest time a timer is due (the runtime sleeps until then).
-    pub fn next_due(&self) -> Option<i64> {
-        self.calls
-            .values()
-            .flat_map(|c| c.timers.iter().map(|t| t.1))
-            .min()
     }
 
     /// Handle one line event.
@@ -605,23 +566,20 @@ impl FlowController {
                     &mut out,
                 );
             }
-            JobResult::Http(ev) => {
-                if c.http.remove(&t.seq).is_some() {
-                    let ev = match ev {
-                        FlowEvent::HttpReply {
-                            id, status, body, ..
-                        } => FlowEvent::HttpReply {
+            JobResult::Http(outcome) => {
+                if let Some((_, id)) = c.http.take_if(|h| h.0 == t.seq) {
+                    let ev = match outcome {
+                        Ok(r) => FlowEvent::HttpReply {
                             at_ms: now_ms,
                             id,
-                            status,
-                            body,
+                            status: r.status,
+                            body: r.body,
                         },
-                        FlowEvent::HttpFailed { id, error, .. } => FlowEvent::HttpFailed {
+                        Err(error) => FlowEvent::HttpFailed {
                             at_ms: now_ms,
                             id,
                             error,
                         },
-                        other => other,
                     };
                     self.feed(ch, ev, &mut out);
                 }
@@ -693,7 +651,7 @@ impl FlowController {
             recognizing: None,
             recording: None,
             saving: None,
-            http: BTreeMap::new(),
+            http: None,
             transferring: false,
             seq: 0,
             tapped: false,
@@ -729,7 +687,7 @@ impl FlowController {
         out: &mut Vec<FlowOutput>,
         follow: &mut Vec<FlowEvent>,
     ) {
-        let opts = self.opts.clone();
+        let opts = &self.opts;
         let Some(c) = self.calls.get_mut(&ch) else {
             return;
         };
@@ -744,13 +702,15 @@ impl FlowController {
                 c.synthesizing = None;
                 match prompt {
                     Prompt::File(path) => {
-                        let audio = {
-                            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-                            match files.get(&path) {
-                                Some(a) => Ok(a.clone()),
-                                None => load_wav_prompt(&path).inspect(|a| {
-                                    files.insert(path.clone(), a.clone());
-                                }),
+                        let audio = match self.files.get(&path) {
+                            Some(a) => Ok(a.clone()),
+                            None => {
+                                let name = path.display().to_string();
+                                crate::prompts::load_file(&name, path.clone())
+                                    .map_err(|e| e.to_string())
+                                    .inspect(|a| {
+                                        self.files.insert(path.clone(), a.clone());
+                                    })
                             }
                         };
                         match audio {
@@ -778,7 +738,7 @@ impl FlowController {
                         if opts.tts {
                             let seq = c.next_seq();
                             c.synthesizing = Some(seq);
-                            let req = tts_request(&text, lang, &opts);
+                            let req = tts_request(&text, lang, opts);
                             out.push(FlowOutput::Job(
                                 Ticket {
                                     channel: ch,
@@ -835,7 +795,6 @@ impl FlowController {
                     request,
                     started_ms: now,
                     audio: Vec::new(),
-                    speaking: false,
                 });
                 c.recognizing = None;
                 if !c.tapped {
@@ -846,7 +805,7 @@ impl FlowController {
             Action::StopListening => {
                 c.listener = None;
                 c.recognizing = None;
-                untap(ch, c, &opts, out);
+                untap(ch, c, opts.capture_caller, out);
             }
             Action::StartTimer { id, after_ms } => {
                 c.timers.retain(|t| t.0 != id);
@@ -858,8 +817,7 @@ impl FlowController {
             Action::CancelTimer { id } => c.timers.retain(|t| t.0 != id),
             Action::Http(req) => {
                 let seq = c.next_seq();
-                c.http.clear();
-                c.http.insert(seq, req.id);
+                c.http = Some((seq, req.id));
                 out.push(FlowOutput::Job(
                     Ticket {
                         channel: ch,
@@ -915,11 +873,11 @@ impl FlowController {
     }
 
     fn audio(&mut self, ch: u32, now: i64, frame: &[i16], out: &mut Vec<FlowOutput>) {
-        let opts = self.opts.clone();
+        let capture = self.opts.capture_caller;
         let Some(c) = self.calls.get_mut(&ch) else {
             return;
         };
-        if opts.capture_caller {
+        if capture {
             c.caller_audio.extend_from_slice(frame);
         }
         let mut follow = Vec::new();
@@ -932,9 +890,6 @@ impl FlowController {
         let ms = |v: u64| i64::try_from(v).unwrap_or(0);
         match heard {
             Some((Some(EndpointEvent::SpeechStart { at_ms }), base)) => {
-                if let Some(l) = &mut c.listener {
-                    l.speaking = true;
-                }
                 c.line_log(base + ms(at_ms), "speech_start", json!({}));
                 let talking = c.audio_queued || c.synthesizing.is_some();
                 if c.prompt.is_some_and(|p| p.1.speech) && talking {
@@ -979,7 +934,7 @@ impl FlowController {
                             request: l.request,
                         },
                     ));
-                    untap(ch, c, &opts, out);
+                    untap(ch, c, capture, out);
                 }
             }
             Some((Some(EndpointEvent::NoInput), _)) => {
@@ -1018,7 +973,7 @@ impl FlowController {
                         audio: r.audio,
                     },
                 ));
-                untap(ch, c, &opts, out);
+                untap(ch, c, capture, out);
             }
         }
         for ev in follow {
@@ -1032,8 +987,8 @@ fn cmd(channel: u32, kind: CommandKind) -> FlowOutput {
 }
 
 /// Turn the tap off unless something still needs the caller's audio.
-fn untap(ch: u32, c: &mut FlowCall, opts: &FlowOptions, out: &mut Vec<FlowOutput>) {
-    if c.tapped && c.listener.is_none() && c.recording.is_none() && !opts.capture_caller {
+fn untap(ch: u32, c: &mut FlowCall, capture: bool, out: &mut Vec<FlowOutput>) {
+    if c.tapped && c.listener.is_none() && c.recording.is_none() && !capture {
         c.tapped = false;
         out.push(cmd(ch, CommandKind::Tap(false)));
     }

@@ -55,6 +55,33 @@ pub struct Prompts {
     by_name: HashMap<String, Arc<[i16]>>,
 }
 
+/// Load one prompt file (8 kHz mono WAV: 16-bit PCM, A-law or µ-law); `name` is what
+/// errors call it.
+pub fn load_file(name: &str, path: PathBuf) -> Result<Arc<[i16]>, PromptError> {
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(PromptError::Missing {
+                name: name.to_owned(),
+                path,
+            })
+        }
+        Err(source) => return Err(PromptError::Io { path, source }),
+    };
+    let w = wav::parse(&bytes).map_err(|source| PromptError::Wav {
+        path: path.clone(),
+        source,
+    })?;
+    if w.rate != 8000 || w.channels != 1 {
+        return Err(PromptError::Format {
+            path,
+            rate: w.rate,
+            channels: w.channels,
+        });
+    }
+    Ok(Arc::from(w.samples))
+}
+
 impl Prompts {
     /// The prompts shipped with the daemon (the demo flow's).
     pub fn builtin_dir() -> PathBuf {
@@ -65,29 +92,8 @@ impl Prompts {
     pub fn load(dir: &Path, names: &[&str]) -> Result<Self, PromptError> {
         let mut by_name = HashMap::new();
         for name in names {
-            let path = dir.join(format!("{name}.wav"));
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(PromptError::Missing {
-                        name: (*name).to_owned(),
-                        path,
-                    })
-                }
-                Err(source) => return Err(PromptError::Io { path, source }),
-            };
-            let w = wav::parse(&bytes).map_err(|source| PromptError::Wav {
-                path: path.clone(),
-                source,
-            })?;
-            if w.rate != 8000 || w.channels != 1 {
-                return Err(PromptError::Format {
-                    path,
-                    rate: w.rate,
-                    channels: w.channels,
-                });
-            }
-            by_name.insert((*name).to_owned(), Arc::from(w.samples));
+            let audio = load_file(name, dir.join(format!("{name}.wav")))?;
+            by_name.insert((*name).to_owned(), audio);
         }
         Ok(Self { by_name })
     }

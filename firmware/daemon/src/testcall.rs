@@ -199,36 +199,27 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Response latencies in ms: from each end of caller speech (`speech_end`) or key press
-    /// that the flow answered, to the first audio of the box's next prompt (`prompt_audio`).
+    /// Response latencies in ms: from each end of caller speech (`speech_end`) to the first
+    /// audio of the box's next prompt (`prompt_audio`).
     pub fn speech_latencies(&self) -> Vec<i64> {
-        let mut out = Vec::new();
-        let mut end: Option<i64> = None;
-        for e in &self.events {
-            let at = e["at_ms"].as_i64().unwrap_or(0);
-            match e["event"].as_str() {
-                Some("speech_end") => end = Some(at),
-                Some("prompt_audio") => {
-                    if let Some(t) = end.take() {
-                        out.push(at - t);
-                    }
-                }
-                Some("speech_start") => end = None,
-                _ => {}
-            }
-        }
-        out
+        self.latencies(|e| e["at_ms"].as_i64())
     }
 
     /// Like [`Outcome::speech_latencies`] but from the endpointer's decision (end of speech
     /// plus the trailing silence it waited for) to the reply's first audio: the box's own
     /// processing time.
     pub fn processing_latencies(&self) -> Vec<i64> {
+        self.latencies(|e| e["endpoint_ms"].as_i64())
+    }
+
+    /// From the time `from` reads off each `speech_end` to the next `prompt_audio`; speech
+    /// that starts again before a reply restarts the wait.
+    fn latencies(&self, from: impl Fn(&serde_json::Value) -> Option<i64>) -> Vec<i64> {
         let mut out = Vec::new();
         let mut end: Option<i64> = None;
         for e in &self.events {
             match e["event"].as_str() {
-                Some("speech_end") => end = e["endpoint_ms"].as_i64(),
+                Some("speech_end") => end = from(e),
                 Some("prompt_audio") => {
                     if let Some(t) = end.take() {
                         out.push(e["at_ms"].as_i64().unwrap_or(0) - t);
@@ -303,7 +294,7 @@ pub fn load_script(path: &Path) -> Result<Script, TestCallError> {
         parse_start(s).map_err(|m| err(format!("start: {m}")))?;
     }
     for (n, what) in &script.callees {
-        callee(what).ok_or_else(|| {
+        callee(what, &[]).ok_or_else(|| {
             err(format!(
                 "callees.{n}: {what:?}: expected \"answer\", \"busy\" or \"no_answer\""
             ))
@@ -312,21 +303,15 @@ pub fn load_script(path: &Path) -> Result<Script, TestCallError> {
     Ok(script)
 }
 
-fn callee(what: &str) -> Option<yingda_hal_sim::Callee> {
+/// The sim callee for a `[callees]` value; an answering callee says `hello` once
+/// connected (the box detects the answer by the voice).
+fn callee(what: &str, hello: &[yingda_hal_sim::Step]) -> Option<yingda_hal_sim::Callee> {
     use yingda_hal_sim::Callee;
     match what {
-        // Picks up after 3 s and says hello (the box detects the answer by the voice).
         "answer" => Some(Callee::Answer {
             after_ms: 3000,
             polarity: false,
-            steps: crate::prompts::Prompts::load(
-                &crate::prompts::Prompts::builtin_dir(),
-                &["greeting"],
-            )
-            .ok()
-            .and_then(|p| p.get("greeting").cloned())
-            .map(|g| vec![yingda_hal_sim::Step::Play(g)])
-            .unwrap_or_default(),
+            steps: hello.to_vec(),
         }),
         "busy" => Some(Callee::Busy),
         "no_answer" => Some(Callee::NoAnswer),
@@ -509,15 +494,11 @@ fn run_job(
             out
         }
         Job::Http(req) => {
-            let ev = match backend {
-                Some(b) => yingda_backend::event(req.id, 0, rt.block_on(b.send(&req))),
-                None => yingda_flow::interp::Event::HttpFailed {
-                    at_ms: 0,
-                    id: req.id,
-                    error: "no backend client".into(),
-                },
+            let outcome = match backend {
+                Some(b) => rt.block_on(b.send(&req)).map_err(|e| e.to_string()),
+                None => Err("no backend client".into()),
             };
-            vec![(ms(t0), JobResult::Http(ev))]
+            vec![(ms(t0), JobResult::Http(outcome))]
         }
         Job::SaveRecording { audio, name } => {
             let path = out_dir.join(name);
@@ -591,8 +572,14 @@ pub fn run(
     let engine =
         LineEngine::new(1, Law::Alaw, settings).map_err(|e| TestCallError::Card(e.to_string()))?;
     let mut engines_rt = vec![Some(engine)];
+    let hello: Vec<yingda_hal_sim::Step> =
+        crate::prompts::Prompts::load(&crate::prompts::Prompts::builtin_dir(), &["greeting"])
+            .ok()
+            .and_then(|p| p.get("greeting").cloned())
+            .map(|g| vec![yingda_hal_sim::Step::Play(g)])
+            .unwrap_or_default();
     for (n, what) in &script.callees {
-        if let Some(c) = callee(what) {
+        if let Some(c) = callee(what, &hello) {
             handle.set_callee(n, c);
         }
     }
