@@ -10,6 +10,10 @@ env=${YINGDA_PYENV:-$repo/target/pyenv}
 req=$here/requirements.txt
 stamp=$env/.requirements.sha256
 want=$(sha256sum "$req" | cut -d' ' -f1)
+# Tests run in parallel and each may call this: one installs, the others wait for it.
+mkdir -p "$(dirname "$env")"
+exec 9>"$env.lock"
+flock 9
 if [ ! -x "$env/bin/python" ]; then
     python3 -m venv "$env" >&2
 fi

@@ -302,6 +302,25 @@ impl FlowFs for RealFs {
     }
 }
 
+/// A recorded prompt must be a WAV the line can play as it is: 8 kHz mono (16-bit PCM,
+/// A-law or µ-law). `Err` completes "prompt file "x.wav" …".
+fn check_prompt_file(fs: &dyn FlowFs, path: &Path) -> Result<(), String> {
+    let bytes = match fs.read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("not found".into()),
+        Err(e) => return Err(format!("cannot be read: {e}")),
+    };
+    let w = yingda_dsp::wav::parse(&bytes).map_err(|e| format!("is unusable: {e}"))?;
+    if w.rate != 8000 || w.channels != 1 {
+        return Err(format!(
+            "is {} Hz, {} channel(s); recorded prompts must be 8000 Hz mono \
+             (convert: sox IN.wav -r 8000 -c 1 -b 16 OUT.wav)",
+            w.rate, w.channels
+        ));
+    }
+    Ok(())
+}
+
 /// A validated, ready-to-run flow. Immutable; calls hold it in an `Arc`.
 #[derive(Debug)]
 pub struct Flow {
@@ -639,11 +658,11 @@ pub fn validate(
         // Prompt.
         if let Some(p) = &n.prompt {
             if let Some(f) = &p.file {
-                if !fs.exists(&base.join(f.get_ref())) {
+                if let Err(why) = check_prompt_file(fs, &base.join(f.get_ref())) {
                     c.at(
                         f.span(),
                         Some(id),
-                        format!("prompt file {:?} not found", f.get_ref()),
+                        format!("prompt file {:?} {why}", f.get_ref()),
                     );
                 }
             }

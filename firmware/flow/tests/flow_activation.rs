@@ -1,6 +1,7 @@
 //! Versioned activation: atomic switch, running calls keep their version, history, rollback,
 //! invalid flows refused with the validator's errors, state survives reopening the store.
 
+use yingda_dsp::wav;
 use std::path::PathBuf;
 use std::sync::Arc;
 use yingda_flow::activation::{ActivationError, Activations};
@@ -140,14 +141,18 @@ fn a_version_keeps_its_prompts_and_grammars_as_they_were_at_activation() {
         rec.files
     );
 
-    // The admin records a new greeting and activates version 2 ...
-    std::fs::write(&wav, b"RIFF new greeting").unwrap();
+    // A greeting recorded at the wrong rate is refused; version 1 stays.
     let v2 = bank().replace("感谢您的来电，再见。", "谢谢，再见。");
+    let wide = wav::write(16000, wav::Encoding::Pcm16, &[100; 16000]);
+    std::fs::write(&wav, &wide).unwrap();
+    let err = acts.activate(&v2, "bank.toml", 1500).unwrap_err();
+    assert!(err.to_string().contains("8000 Hz mono"), "{err}");
+    assert_eq!(acts.current("bank").unwrap().0, 1);
+    // The admin records a new greeting and activates version 2 ...
+    let greeting = wav::write(8000, wav::Encoding::Pcm16, &[100; 8000]);
+    std::fs::write(&wav, &greeting).unwrap();
     assert_eq!(acts.activate(&v2, "bank.toml", 2000).unwrap(), 2);
-    assert_eq!(
-        acts.file("bank", 2, &wav).unwrap().unwrap(),
-        b"RIFF new greeting"
-    );
+    assert_eq!(acts.file("bank", 2, &wav).unwrap().unwrap(), greeting);
     // ... then deletes the prompt and the grammar from disk by mistake.
     std::fs::remove_file(&wav).unwrap();
     std::fs::remove_file(flows.join("grammars/bank-menu.txt")).unwrap();

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use yingda_dsp::wav;
 use yingda_flow::flow::{validate, FlowFs};
 
 struct MemFs(BTreeMap<PathBuf, Vec<u8>>);
@@ -20,7 +21,15 @@ impl FlowFs for MemFs {
 
 fn fs() -> MemFs {
     let mut m = BTreeMap::new();
-    m.insert(PathBuf::from("/f/hello.wav"), vec![0; 4]);
+    m.insert(
+        PathBuf::from("/f/hello.wav"),
+        wav::write(8000, wav::Encoding::Pcm16, &[0; 800]),
+    );
+    m.insert(
+        PathBuf::from("/f/wide.wav"),
+        wav::write(16000, wav::Encoding::Pcm16, &[0; 1600]),
+    );
+    m.insert(PathBuf::from("/f/junk.wav"), b"not a wave".to_vec());
     m.insert(
         PathBuf::from("/f/menu.txt"),
         "a: 甲\nb: 乙\n".as_bytes().to_vec(),
@@ -250,5 +259,25 @@ fn a_secret_in_a_prompt_or_copied_out_is_rejected() {
             "t.toml:19:19: node `b`: secret variable `pin` in a prompt: it would be spoken, cached and logged",
             "t.toml:23:16: node `c`: `copy` copies secret variable `pin` into a variable that is not secret",
         ]
+    );
+}
+
+#[test]
+fn recorded_prompts_must_be_8khz_mono_wav() {
+    let flow = |file: &str| {
+        format!("{HEAD}[nodes.a]\ntype = \"hangup\"\nprompt = {{ file = \"{file}\" }}\n")
+    };
+    assert_eq!(errors(&flow("hello.wav")), Vec::<String>::new());
+    let e = errors(&flow("wide.wav"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("t.toml:7:19: node `a`: prompt file \"wide.wav\" is 16000 Hz, 1 channel(s); recorded prompts must be 8000 Hz mono"),
+        "{e:?}"
+    );
+    let e = errors(&flow("junk.wav"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("t.toml:7:19: node `a`: prompt file \"junk.wav\" is unusable: "),
+        "{e:?}"
     );
 }
