@@ -56,6 +56,50 @@ pub struct Config {
     /// On-box speech recognition.
     #[serde(default)]
     pub speech: crate::speech::SpeechConfig,
+    /// How flows reach their backend servers.
+    #[serde(default)]
+    pub backend: BackendSection,
+}
+
+/// `[backend]`: TLS trust and name resolution for flows' `http` nodes.
+///
+/// ```toml
+/// [backend]
+/// ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
+/// pinned = { "his.hospital.local" = "/etc/yingda/his-ca.pem" }   # only this CA for that host
+/// resolve = { "his.hospital.local:443" = "10.1.2.3:443" }        # no DNS on the voice VLAN
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendSection {
+    /// PEM bundle of trusted CAs (default: the system bundle).
+    pub ca_bundle: Option<PathBuf>,
+    /// Host → PEM file of the only CA trusted for that host.
+    pub pinned: BTreeMap<String, PathBuf>,
+    /// `host:port` → `ip:port` used instead of DNS.
+    pub resolve: BTreeMap<String, String>,
+}
+
+impl BackendSection {
+    /// The client configuration.
+    ///
+    /// # Errors
+    /// A `resolve` entry that is not `host:port` → `ip:port` (the message names it).
+    pub fn client_config(&self) -> Result<yingda_backend::BackendConfig, String> {
+        let mut c = yingda_backend::BackendConfig::default();
+        if let Some(ca) = &self.ca_bundle {
+            c.ca_bundle.clone_from(ca);
+        }
+        c.pinned.clone_from(&self.pinned);
+        for (from, to) in &self.resolve {
+            let bad = || format!("resolve: \"{from}\" = \"{to}\": use \"host:port\" = \"ip:port\"");
+            let (host, port) = from.rsplit_once(':').ok_or_else(bad)?;
+            let port: u16 = port.parse().map_err(|_| bad())?;
+            let addr: std::net::SocketAddr = to.parse().map_err(|_| bad())?;
+            c.resolve.insert((host.to_owned(), port), addr);
+        }
+        Ok(c)
+    }
 }
 
 /// Box-wide settings.
@@ -66,6 +110,11 @@ pub struct SystemConfig {
     pub data_dir: PathBuf,
     /// Directory of prompt WAV files; default: the prompts shipped with the daemon.
     pub prompts_dir: Option<PathBuf>,
+    /// Directory of flow files (`*.toml`, their prompts and grammars beside them). At start
+    /// and on SIGHUP each file that differs from its flow's active version is validated and
+    /// activated as a new version; an invalid file is logged with file, line and node and
+    /// the active version keeps running.
+    pub flows_dir: Option<PathBuf>,
     /// Log filter (`info`, `debug`, `yingda=debug`…).
     pub log_level: String,
     /// Hardware watchdog: `none`, `dev` (/dev/watchdog) or `sim`.
@@ -83,6 +132,7 @@ impl Default for SystemConfig {
         Self {
             data_dir: PathBuf::from("/var/lib/yingda"),
             prompts_dir: None,
+            flows_dir: None,
             log_level: "info".into(),
             watchdog: WatchdogKind::None,
             watchdog_timeout_s: 30,
@@ -249,7 +299,8 @@ pub struct ChannelGroup {
     pub channel: String,
     /// The span the channels are on.
     pub span: String,
-    /// Call flow run on these channels (`demo` until the flow engine lands).
+    /// Call flow run on these channels: `demo` (the built-in demonstration), or the `name`
+    /// of a flow activated on the box (from [`SystemConfig::flows_dir`] or the admin page).
     pub flow: String,
     /// Line echo canceller.
     pub echocancel: EchoCancel,
@@ -362,6 +413,22 @@ impl Config {
                 message: e.message().trim().to_owned(),
             }
         })?;
+        if !(1..=8).contains(&config.speech.workers) {
+            return Err(ConfigError {
+                file: path.to_owned(),
+                line: find_key_line(text, "workers"),
+                field: "speech.workers".into(),
+                message: format!("{} workers: use 1 to 8", config.speech.workers),
+            });
+        }
+        if let Err(message) = config.backend.client_config() {
+            return Err(ConfigError {
+                file: path.to_owned(),
+                line: find_key_line(text, "resolve"),
+                field: "backend.resolve".into(),
+                message,
+            });
+        }
         config
             .validate()
             .map_err(|(field_path, message)| ConfigError {
@@ -525,10 +592,18 @@ impl Config {
                     ));
                 }
             }
-            if g.flow != "demo" {
+            if g.flow.is_empty()
+                || !g
+                    .flow
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 return Err((
                     at("flow"),
-                    format!("unknown flow '{}'; available: demo", g.flow),
+                    format!(
+                        "'{}' is not a flow name: `demo`, or the `name` of a flow file (letters, digits, '-' and '_')",
+                        g.flow
+                    ),
                 ));
             }
             let taps = g.echocancel.taps();
@@ -737,6 +812,32 @@ busycount = 4
                 .contains("fxs_ks")
         );
         assert!(err("").message.contains("no [[span]]"));
+    }
+
+    #[test]
+    fn flows_backend_and_workers_are_checked() {
+        let e = err(&GOOD.replace("span = \"sim0\"", "span = \"sim0\"\nflow = \"../etc\""));
+        assert_eq!(e.field, "channels[0].flow");
+        assert!(e.message.contains("not a flow name"), "{e}");
+        let with = |extra: &str| format!("{extra}\n{GOOD}");
+        let ok = Config::parse(
+            Path::new("y.toml"),
+            &with("[backend]\nresolve = { \"his.local:443\" = \"10.1.2.3:8443\" }\npinned = { \"his.local\" = \"/etc/yingda/his.pem\" }\n"),
+        )
+        .unwrap();
+        let client = ok.backend.client_config().unwrap();
+        assert_eq!(
+            client.resolve[&("his.local".to_owned(), 443)],
+            "10.1.2.3:8443".parse().unwrap()
+        );
+        assert_eq!(client.pinned.len(), 1);
+        let e = err(&with(
+            "[backend]\nresolve = { \"his.local\" = \"10.1.2.3\" }\n",
+        ));
+        assert_eq!((e.field.as_str(), e.line), ("backend.resolve", Some(2)));
+        assert!(e.message.contains("host:port"), "{e}");
+        let e = err(&with("[speech]\nworkers = 0\n"));
+        assert_eq!(e.field, "speech.workers");
     }
 
     #[test]

@@ -320,9 +320,46 @@ pub fn mask_number(n: &str) -> String {
     }
 }
 
+/// Mask every run of 5 or more digits in a free-text log message (the simulated exchange's
+/// own log names the numbers it sends).
+pub fn mask_digit_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 5 {
+            out.push_str(&mask_number(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digit_runs_in_free_text_are_masked() {
+        assert_eq!(
+            mask_digit_runs("CO: DTMF caller ID sent (A13800138000C), ring 2"),
+            "CO: DTMF caller ID sent (A138****8000C), ring 2"
+        );
+        assert_eq!(
+            mask_digit_runs("dial 8001 then 12345"),
+            "dial 8001 then ***45"
+        );
+    }
 
     #[test]
     fn masks_numbers() {

@@ -26,7 +26,7 @@
 //! (PINs) as `<secret>`. Caller numbers in logs are the flow's concern (issue 7 masks them).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::json;
@@ -41,6 +41,7 @@ use yingda_speech::vad::{EarshotVad, Vad};
 use yingda_store::{CallId, Cdr, CdrEvent, Direction, DisconnectCause};
 
 use crate::engine::{CallerInfo, Command, CommandKind, Event, EventKind};
+use crate::prompts::PromptError;
 
 /// Work the controller needs done off the control loop.
 #[derive(Debug)]
@@ -151,32 +152,83 @@ impl Default for FlowOptions {
     }
 }
 
+/// Recorded prompt audio of one flow version, by the path the interpreter plays.
+pub type PromptAudio = HashMap<PathBuf, Arc<[i16]>>;
+
+/// A flow ready for calls.
+#[derive(Debug, Clone)]
+struct Loaded {
+    flow: Arc<Flow>,
+    /// Shared by every call of the flow, across versions: the backends are the same.
+    breakers: Arc<Breakers>,
+    audio: Arc<PromptAudio>,
+}
+
 /// The flows the box runs, by the name the channel groups use, each with the circuit
-/// breakers all its calls share.
+/// breakers all its calls share and its recorded prompts decoded.
 #[derive(Debug, Default, Clone)]
 pub struct FlowSet {
-    flows: BTreeMap<String, (Arc<Flow>, Arc<Breakers>)>,
+    flows: BTreeMap<String, Loaded>,
 }
 
 impl FlowSet {
     /// Add (or replace) a flow under its own name; calls in progress keep their version.
-    pub fn insert(&mut self, flow: Arc<Flow>) {
+    /// Its recorded prompts are read with `read` (the live files, or the copies stored at
+    /// activation) and decoded now, so no call waits on the disk.
+    ///
+    /// # Errors
+    /// A prompt that cannot be read or is not 8 kHz mono WAV; the set is unchanged.
+    pub fn insert(
+        &mut self,
+        flow: Arc<Flow>,
+        read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    ) -> Result<(), PromptError> {
+        let mut audio = PromptAudio::new();
+        for n in flow.file.nodes.values() {
+            let Some(f) = n.prompt.as_ref().and_then(|p| p.file.as_ref()) else {
+                continue;
+            };
+            let path = flow.base.join(f.get_ref());
+            if audio.contains_key(&path) {
+                continue;
+            }
+            let bytes = read(&path).map_err(|source| PromptError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            audio.insert(path.clone(), crate::prompts::decode(path, &bytes)?);
+        }
+        let name = flow.file.name.clone();
+        let breakers = self
+            .flows
+            .get(&name)
+            .map_or_else(Arc::default, |l| Arc::clone(&l.breakers));
         self.flows.insert(
-            flow.file.name.clone(),
-            (flow, Arc::new(Breakers::default())),
+            name,
+            Loaded {
+                flow,
+                breakers,
+                audio: Arc::new(audio),
+            },
         );
+        Ok(())
     }
 
     /// The flow named `name`.
-    pub fn get(&self, name: &str) -> Option<&(Arc<Flow>, Arc<Breakers>)> {
-        self.flows.get(name)
+    pub fn get(&self, name: &str) -> Option<&Arc<Flow>> {
+        self.flows.get(name).map(|l| &l.flow)
+    }
+
+    /// Names of the flows in the set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.flows.keys().map(String::as_str)
     }
 
     /// Every static TTS text (no `{{variables}}`) of every flow, with its language: what
     /// [`FlowSet::warm_prompts`] synthesises ahead of calls.
     pub fn static_texts(&self) -> Vec<(String, Lang)> {
         let mut out = Vec::new();
-        for (flow, _) in self.flows.values() {
+        for Loaded { flow, .. } in self.flows.values() {
             for n in flow.file.nodes.values() {
                 let Some(p) = &n.prompt else { continue };
                 let zh_lang = flow.lang;
@@ -256,6 +308,8 @@ struct FlowCall {
     answer_ms: Option<i64>,
     caller: CallerInfo,
     call: Call,
+    /// The recorded prompts of the call's flow version.
+    audio: Arc<PromptAudio>,
     /// Interpreter log entries already copied into `log`.
     flow_logged: usize,
     log: Vec<(i64, serde_json::Value)>,
@@ -264,6 +318,8 @@ struct FlowCall {
     prompt: Option<(Id, BargeIn)>,
     /// The line is playing audio of `prompt`.
     audio_queued: bool,
+    /// The line has played everything sent to it.
+    line_idle: bool,
     /// Synthesis of `prompt` has not delivered its last sentence yet.
     synthesizing: Option<u64>,
     listener: Option<Listener>,
@@ -312,8 +368,6 @@ pub struct FlowController {
     opts: FlowOptions,
     calls: HashMap<u32, FlowCall>,
     early_cid: HashMap<u32, CallerInfo>,
-    /// Recorded prompts loaded so far.
-    files: HashMap<PathBuf, Arc<[i16]>>,
 }
 
 impl std::fmt::Debug for FlowController {
@@ -333,8 +387,50 @@ impl FlowController {
             opts,
             calls: HashMap::new(),
             early_cid: HashMap::new(),
-            files: HashMap::new(),
         }
+    }
+
+    /// Calls on `channel` run a flow of this controller.
+    pub fn serves(&self, channel: u32) -> bool {
+        self.routes.contains_key(&channel)
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// New calls take the flows of `flows`; calls in progress finish on their version.
+    pub fn set_flows(&mut self, flows: FlowSet) {
+        self.flows = flows;
+    }
+
+    /// Say whether recognition and synthesis are available now (they load after the box
+    /// starts answering, and may fail): without them, flows take DTMF and skip TTS prompts.
+    pub fn set_engines(&mut self, speech: bool, tts: bool) {
+        self.opts.speech = speech;
+        self.opts.tts = tts;
+    }
+
+    /// End every call still in progress with cause `Shutdown` (the grace period ran out)
+    /// and return their records.
+    pub fn abort_all(&mut self, wall_ms: i64) -> Vec<Cdr> {
+        let channels: Vec<u32> = self.calls.keys().copied().collect();
+        let mut never = || CallId::new(0);
+        let mut out = Vec::new();
+        for channel in channels {
+            let ev = Event {
+                channel,
+                wall_ms,
+                kind: EventKind::Disconnected(DisconnectCause::Shutdown),
+            };
+            for o in self.on_event(ev, &mut never) {
+                if let FlowOutput::CallEnded(c) = o {
+                    out.push(*c);
+                }
+            }
+        }
+        out
     }
 
     /// The caller's audio captured so far on `channel` (with
@@ -396,6 +492,7 @@ impl FlowController {
             ),
             EventKind::PromptsDone => {
                 if let Some(c) = self.calls.get_mut(&ch) {
+                    c.line_idle = true;
                     // Only the end of the whole prompt counts: sentences still being
                     // synthesised will follow.
                     if c.audio_queued && c.synthesizing.is_none() {
@@ -508,10 +605,25 @@ impl FlowController {
                 let Some((id, barge)) = c.prompt else {
                     return out;
                 };
+                if samples.is_empty() {
+                    // The end of the stream: the prompt is over once the line has played
+                    // what it has (now, if it already has).
+                    if last && (!c.audio_queued || c.line_idle) {
+                        c.audio_queued = false;
+                        c.prompt = None;
+                        self.feed(
+                            ch,
+                            FlowEvent::PromptFinished { at_ms: now_ms, id },
+                            &mut out,
+                        );
+                    }
+                    return out;
+                }
                 if !c.audio_queued {
                     c.line_log(now_ms, "prompt_audio", json!({"id": id}));
                 }
                 c.audio_queued = true;
+                c.line_idle = false;
                 out.push(cmd(
                     ch,
                     CommandKind::Play {
@@ -525,7 +637,8 @@ impl FlowController {
                 c.line_log(now_ms, "prompt_failed", json!({"why": why}));
                 // Nothing to play (or the rest cannot be made): the prompt is over once the
                 // line has played what it has.
-                if !c.audio_queued {
+                if !c.audio_queued || c.line_idle {
+                    c.audio_queued = false;
                     if let Some((id, _)) = c.prompt.take() {
                         self.feed(
                             ch,
@@ -631,9 +744,10 @@ impl FlowController {
         new_id: &mut dyn FnMut() -> CallId,
     ) -> Option<CallId> {
         let name = self.routes.get(&ch)?;
-        let (flow, breakers) = self.flows.get(name)?;
+        let loaded = self.flows.flows.get(name)?;
         let id = new_id();
-        let call = Call::new(Arc::clone(flow), Arc::clone(breakers));
+        let call = Call::new(Arc::clone(&loaded.flow), Arc::clone(&loaded.breakers));
+        let audio = Arc::clone(&loaded.audio);
         let mut c = FlowCall {
             id,
             direction,
@@ -641,11 +755,13 @@ impl FlowController {
             answer_ms: None,
             caller,
             call,
+            audio,
             flow_logged: 0,
             log: Vec::new(),
             timers: Vec::new(),
             prompt: None,
             audio_queued: false,
+            line_idle: true,
             synthesizing: None,
             listener: None,
             recognizing: None,
@@ -702,20 +818,13 @@ impl FlowController {
                 c.synthesizing = None;
                 match prompt {
                     Prompt::File(path) => {
-                        let audio = match self.files.get(&path) {
-                            Some(a) => Ok(a.clone()),
-                            None => {
-                                let name = path.display().to_string();
-                                crate::prompts::load_file(&name, path.clone())
-                                    .map_err(|e| e.to_string())
-                                    .inspect(|a| {
-                                        self.files.insert(path.clone(), a.clone());
-                                    })
-                            }
-                        };
+                        let audio = c.audio.get(&path).cloned().ok_or_else(|| {
+                            format!("{} was not loaded with the flow", path.display())
+                        });
                         match audio {
                             Ok(samples) => {
                                 c.audio_queued = true;
+                                c.line_idle = false;
                                 c.line_log(now, "prompt_audio", json!({"id": id}));
                                 out.push(cmd(
                                     ch,
@@ -763,6 +872,7 @@ impl FlowController {
                 c.prompt = None;
                 c.synthesizing = None;
                 c.audio_queued = false;
+                c.line_idle = true;
                 out.push(cmd(ch, CommandKind::StopPrompts));
             }
             Action::Listen { request, endpoint } => {
@@ -833,6 +943,7 @@ impl FlowController {
                 c.prompt = None;
                 c.synthesizing = None;
                 c.audio_queued = false;
+                c.line_idle = true;
                 out.push(cmd(ch, CommandKind::StopPrompts));
                 out.push(cmd(ch, CommandKind::Transfer(extension)));
             }
@@ -896,6 +1007,7 @@ impl FlowController {
                     // Barge-in: the caller talks over the prompt.
                     c.audio_queued = false;
                     c.synthesizing = None;
+                    c.line_idle = true;
                     out.push(cmd(ch, CommandKind::StopPrompts));
                     c.line_log(now, "prompt_stopped", json!({"by": "speech"}));
                 }

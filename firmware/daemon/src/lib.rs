@@ -8,6 +8,8 @@ pub mod control;
 pub mod demo_flow;
 pub mod engine;
 pub mod flowctl;
+pub mod flowdir;
+pub mod jobs;
 pub mod panel;
 pub mod prompts;
 pub mod runtime;

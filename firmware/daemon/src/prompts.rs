@@ -68,7 +68,12 @@ pub fn load_file(name: &str, path: PathBuf) -> Result<Arc<[i16]>, PromptError> {
         }
         Err(source) => return Err(PromptError::Io { path, source }),
     };
-    let w = wav::parse(&bytes).map_err(|source| PromptError::Wav {
+    decode(path, &bytes)
+}
+
+/// Decode prompt audio read from `path` (which errors name).
+pub fn decode(path: PathBuf, bytes: &[u8]) -> Result<Arc<[i16]>, PromptError> {
+    let w = wav::parse(bytes).map_err(|source| PromptError::Wav {
         path: path.clone(),
         source,
     })?;

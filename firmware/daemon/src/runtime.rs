@@ -19,6 +19,9 @@ use crate::config::{Backend, Config, LawName, SpanConfig};
 use crate::control::{mask_number, Controller, Output};
 use crate::demo_flow::{self, DemoSettings};
 use crate::engine::{CallerInfo, Command, Event, EventKind, LineEngine, LineSettings};
+use crate::flowctl::{FlowController, FlowOptions, FlowOutput, FlowSet};
+use crate::flowdir::BoxFlows;
+use crate::jobs::{WorkerContext, Workers};
 use crate::panel::Panel;
 use crate::prompts::Prompts;
 
@@ -38,7 +41,10 @@ pub struct SpanStats {
 
 struct SpanLink {
     name: String,
-    channels: Vec<u32>,
+    /// The span's clock: line events and flow timers are on it.
+    clock: Arc<dyn Clock>,
+    /// Calls on the span's channels whose group names a flow.
+    flows: FlowController,
     commands: rtrb::Producer<Command>,
     events: rtrb::Consumer<Event>,
     stats: Arc<SpanStats>,
@@ -221,6 +227,40 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
         .unwrap_or_else(Prompts::builtin_dir);
     let prompts = Arc::new(Prompts::load(&prompt_dir, demo_flow::PROMPTS)?);
     info!(config = %config_path.display(), store = %data_dir.display(), cdrs = store.cdr_count()?, "yingda starting");
+    let mut speech = config.speech.clone();
+    if speech.tts_cache_dir.is_none() {
+        speech.tts_cache_dir = Some(data_dir.join("tts-cache"));
+    }
+    let flows = BoxFlows::open(store.clone(), &config)?;
+    flows.scan(yingda_hal::MonotonicClock::new().wall_ms());
+    let flow_set = flows.load().map_err(|why| {
+        anyhow::anyhow!(
+            "{}: [[channels]] name flows the box cannot run:\n  {}",
+            config_path.display(),
+            why.join("\n  ")
+        )
+    })?;
+    let flow_opts = FlowOptions {
+        voice_zh: speech.voice_zh.clone(),
+        voice_en: speech.voice_en.clone(),
+        // Until the models have loaded: DTMF and recorded prompts.
+        speech: false,
+        tts: false,
+        capture_caller: false,
+    };
+    let backend = config
+        .backend
+        .client_config()
+        .map_err(anyhow::Error::msg)
+        .and_then(|c| yingda_backend::Backend::new(c).map_err(anyhow::Error::from));
+    let backend = match backend {
+        Ok(b) => Some(Arc::new(b)),
+        Err(e) => {
+            // The flows' backend nodes fail (and take their failure path); calls go on.
+            error!("backend client unavailable: {e:#}");
+            None
+        }
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut links = Vec::new();
@@ -251,6 +291,14 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
         let (cmd_tx, cmd_rx) = rtrb::RingBuffer::new(QUEUE);
         let (ev_tx, ev_rx) = rtrb::RingBuffer::new(QUEUE);
         let stats = Arc::new(SpanStats::default());
+        let routes: HashMap<u32, String> = chans
+            .iter()
+            .filter_map(|&c| {
+                let g = config.group_of(c)?;
+                (g.flow != "demo").then(|| (c, g.flow.clone()))
+            })
+            .collect();
+        let span_flows = FlowController::new(flow_set.clone(), routes, flow_opts.clone());
         let parts = RtParts {
             engines: engines_for(&chans)?,
             commands: cmd_rx,
@@ -258,6 +306,7 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
             stop: stop.clone(),
             stats: stats.clone(),
         };
+        let mut span_clock: Arc<dyn Clock> = Arc::new(yingda_hal::MonotonicClock::new());
         let thread = match s.backend {
             Backend::Sim => {
                 let clock = Arc::new(ManualClock::new(
@@ -282,32 +331,24 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
                         });
                     }
                 }
+                span_clock = clock.clone();
                 spawn_span(&s.name, span, clock, parts)?
             }
             Backend::Alsa => {
                 let (span, handle) = crate::backends::open_local_line(s, chans[0], law(s.law))?;
                 handsets.push((chans[0], handle));
-                spawn_span(
-                    &s.name,
-                    span,
-                    Arc::new(yingda_hal::MonotonicClock::new()),
-                    parts,
-                )?
+                spawn_span(&s.name, span, span_clock.clone(), parts)?
             }
             Backend::Dahdi => {
                 let span = crate::backends::open_dahdi(&config, s, &chans)?;
-                spawn_span(
-                    &s.name,
-                    span,
-                    Arc::new(yingda_hal::MonotonicClock::new()),
-                    parts,
-                )?
+                spawn_span(&s.name, span, span_clock.clone(), parts)?
             }
         };
         info!(span = %s.name, backend = ?s.backend, channels = ?chans, "span up");
         links.push(SpanLink {
             name: s.name.clone(),
-            channels: chans,
+            clock: span_clock,
+            flows: span_flows,
             commands: cmd_tx,
             events: ev_rx,
             stats,
@@ -331,7 +372,12 @@ pub fn run(config: Config, config_path: &Path) -> anyhow::Result<()> {
         panel,
         stop,
         grace,
-        speech: config.speech.clone(),
+        speech,
+        box_flows: flows,
+        flow_set,
+        flow_opts,
+        backend,
+        recordings: data_dir.join("recordings"),
     }));
     store.flush()?;
     result
@@ -349,6 +395,14 @@ struct Plane {
     grace: Duration,
     /// Speech settings; the recogniser is loaded once the box answers calls.
     speech: crate::speech::SpeechConfig,
+    /// Flow versions; re-read on SIGHUP.
+    box_flows: BoxFlows,
+    /// The flows loaded at start.
+    flow_set: FlowSet,
+    flow_opts: FlowOptions,
+    backend: Option<Arc<yingda_backend::Backend>>,
+    /// Where callers' recorded messages go.
+    recordings: std::path::PathBuf,
 }
 
 async fn control_loop(plane: Plane) -> anyhow::Result<()> {
@@ -362,17 +416,18 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
         stop,
         grace,
         speech: speech_config,
+        box_flows,
+        flow_set,
+        flow_opts,
+        backend,
+        recordings,
     } = plane;
     let mut controller = Controller::new(prompts, DemoSettings::default());
-    let route: HashMap<u32, usize> = links
-        .iter()
-        .enumerate()
-        .flat_map(|(i, l)| l.channels.iter().map(move |&c| (c, i)))
-        .collect();
     use tokio::signal::unix::{signal, SignalKind};
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let mut sighup = signal(SignalKind::hangup())?;
     let mut tick = tokio::time::interval(Duration::from_millis(5));
     let mut shutdown_at: Option<Instant> = None;
     let notify = yingda_hal_rpi::Notifier::from_env()?;
@@ -388,6 +443,19 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
     // Only now: a slow or failing model load never delays answering calls. Flows take the
     // recogniser from here and fall back to DTMF while it is missing.
     let speech = crate::speech::SpeechService::start(&speech_config);
+    let (workers, mut job_results) = Workers::start(
+        speech_config.workers,
+        WorkerContext {
+            speech: speech.clone(),
+            opts: flow_opts.clone(),
+            backend,
+            recordings,
+        },
+        tokio::runtime::Handle::current(),
+    )?;
+    let warmer = crate::flowdir::spawn_warmer(speech.clone(), flow_opts)?;
+    let _ = warmer.send(flow_set);
+
     let mut alarm = false;
     let mut last_watchdog = Instant::now();
     let mut last_ticks: Vec<u64> = vec![0; links.len()];
@@ -397,6 +465,31 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
             _ = tick.tick() => false,
             _ = sigusr1.recv() => {
                 handsets.toggle();
+                false
+            }
+            Some((ticket, result)) = job_results.recv() => {
+                if let Some(link) = links.iter_mut().find(|l| l.flows.serves(ticket.channel)) {
+                    let outs = link.flows.job_done(ticket, result, link.clock.wall_ms());
+                    apply_flow_outputs(outs, link, &workers, &store).await;
+                }
+                false
+            }
+            _ = sighup.recv() => {
+                info!("SIGHUP: re-reading the flow directory");
+                box_flows.scan(yingda_hal::MonotonicClock::new().wall_ms());
+                match box_flows.load() {
+                    Ok(set) => {
+                        for l in &mut links {
+                            l.flows.set_flows(set.clone());
+                        }
+                        let _ = warmer.send(set);
+                    }
+                    Err(why) => {
+                        for w in why {
+                            error!("flows unchanged: {w}");
+                        }
+                    }
+                }
                 false
             }
             _ = sigint.recv(), if shutdown_at.is_none() => true,
@@ -423,7 +516,11 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
                 }
             }
             for (ch, _, e) in d.handle.take_log() {
-                info!(channel = ch, "{e}");
+                info!(
+                    channel = ch,
+                    "{}",
+                    crate::control::mask_digit_runs(&e.to_string())
+                );
             }
             for report in d.handle.take_reports() {
                 if report.channel == d.channel {
@@ -431,21 +528,30 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
                 }
             }
         }
+        // Speech may have finished (or failed) loading.
+        let (asr, tts) = (
+            speech.recognizer().is_some(),
+            speech.synthesizer().is_some(),
+        );
         // Events from the lines.
-        for li in 0..links.len() {
-            while let Ok(ev) = links[li].events.pop() {
+        for link in &mut links {
+            link.flows.set_engines(asr, tts);
+            let mut flow_outs = Vec::new();
+            while let Ok(ev) = link.events.pop() {
                 log_event(&ev);
                 if let EventKind::Alarm(on) = ev.kind {
                     alarm = on;
                 }
                 let mut new_id = || next_id(store.as_ref());
+                if link.flows.serves(ev.channel) {
+                    flow_outs.extend(link.flows.on_event(ev, &mut new_id));
+                    continue;
+                }
                 for out in controller.on_event(ev, &mut new_id) {
                     match out {
                         Output::Command(cmd) => {
-                            if let Some(&i) = route.get(&cmd.channel) {
-                                if links[i].commands.push(cmd).is_err() {
-                                    warn!(span = %links[i].name, "command queue full; command dropped");
-                                }
+                            if link.commands.push(cmd).is_err() {
+                                warn!(span = %link.name, "command queue full; command dropped");
                             }
                         }
                         Output::CallStarted { channel, id } => {
@@ -455,11 +561,15 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
                     }
                 }
             }
+            flow_outs.extend(link.flows.poll(link.clock.wall_ms()));
+            apply_flow_outputs(flow_outs, link, &workers, &store).await;
         }
         if panel.button_pressed() {
             handsets.toggle();
         }
-        panel.show(controller.active_calls() > 0, alarm);
+        let calls =
+            controller.active_calls() + links.iter().map(|l| l.flows.active_calls()).sum::<usize>();
+        panel.show(calls > 0, alarm);
         // Health: tell systemd and the hardware watchdog we are alive only while every span
         // thread is ticking.
         if last_watchdog.elapsed() >= kick_every {
@@ -479,15 +589,21 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
             last_watchdog = Instant::now();
         }
         if let Some(t) = shutdown_at {
-            if controller.active_calls() == 0 || t.elapsed() >= grace {
+            if calls == 0 || t.elapsed() >= grace {
                 for cdr in controller.abort_all(yingda_hal::MonotonicClock::new().wall_ms()) {
                     write_cdr(store.clone(), cdr).await;
+                }
+                for l in &mut links {
+                    for cdr in l.flows.abort_all(l.clock.wall_ms()) {
+                        write_cdr(store.clone(), cdr).await;
+                    }
                 }
                 break;
             }
         }
     }
     stop.store(true, Ordering::Release);
+    workers.shutdown();
     for l in links {
         let misses = l.stats.deadline_misses.load(Ordering::Relaxed);
         let dropped = l.stats.events_dropped.load(Ordering::Relaxed);
@@ -499,6 +615,32 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
     panel.shutdown();
     info!(speech = ?speech.status(), models = ?speech.models(), "yingda stopped");
     Ok(())
+}
+
+/// Carry out what a span's flow controller asked for.
+async fn apply_flow_outputs(
+    outs: Vec<FlowOutput>,
+    link: &mut SpanLink,
+    workers: &Workers,
+    store: &Arc<dyn Store>,
+) {
+    for out in outs {
+        match out {
+            FlowOutput::Command(cmd) => {
+                if link.commands.push(cmd).is_err() {
+                    warn!(span = %link.name, "command queue full; command dropped");
+                }
+            }
+            FlowOutput::Job(ticket, job) => workers.submit(ticket, job),
+            FlowOutput::CallStarted { channel, id } => {
+                info!(channel, call = %id, "call started")
+            }
+            FlowOutput::CallEnded(cdr) => {
+                workers.cancel(cdr.channel, cdr.id);
+                write_cdr(store.clone(), *cdr).await;
+            }
+        }
+    }
 }
 
 /// Local audio lines (headsets): the front button or `SIGUSR1` lifts the handset (the IVR

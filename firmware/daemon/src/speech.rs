@@ -30,8 +30,16 @@ pub struct SpeechConfig {
     /// Load the voices (Kokoro, Piper) after the recogniser. With `false`, flows play
     /// recorded prompts only.
     pub tts: bool,
-    /// Directory of synthesised prompts kept across restarts; none: memory only.
+    /// Directory of synthesised static prompts kept across restarts (default:
+    /// `<data_dir>/tts-cache`). Prompts with variables are never written to disk.
     pub tts_cache_dir: Option<PathBuf>,
+    /// Voice of Mandarin prompts (a Kokoro `zf_*`/`zm_*` voice).
+    pub voice_zh: String,
+    /// Voice of English prompts (`joe` for Piper, or a Kokoro English voice).
+    pub voice_en: String,
+    /// Threads running recognition and synthesis for calls (1 to 8). Each busy one takes a
+    /// core; the line threads must keep theirs.
+    pub workers: usize,
 }
 
 impl Default for SpeechConfig {
@@ -41,6 +49,9 @@ impl Default for SpeechConfig {
             models_dir: yingda_speech::models::models_dir_from_env(),
             tts: true,
             tts_cache_dir: None,
+            voice_zh: "zf_xiaoxiao".into(),
+            voice_en: "joe".into(),
+            workers: 2,
         }
     }
 }
@@ -231,6 +242,11 @@ impl SpeechService {
             Ok(TtsState::Loaded(s)) => Some(s),
             _ => None,
         }
+    }
+
+    /// The voices are still loading: a synthesiser may yet come.
+    pub fn tts_loading(&self) -> bool {
+        matches!(self.tts.read().map(|s| s.clone()), Ok(TtsState::Loading))
     }
 
     /// State of each model in [`MODELS`]: the recogniser's, then each voice model's.

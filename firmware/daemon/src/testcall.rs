@@ -57,6 +57,7 @@ use crate::engine::{Command, LineEngine, LineSettings};
 use crate::flowctl::{
     tts_request, FlowController, FlowOptions, FlowOutput, FlowSet, Job, JobResult, Ticket,
 };
+use crate::jobs;
 use crate::runtime::tick_span;
 
 /// Why a test call could not run.
@@ -449,48 +450,19 @@ fn run_job(
     let ms = |t0: Instant| t0.elapsed().as_millis() as u64;
     match job {
         Job::Recognize { audio, request } => {
-            let r = match &engines.recognizer {
-                Some(rec) => match rec.recognize(&audio, request) {
-                    Ok(r) if r.text.trim().is_empty() => JobResult::Recognized(None),
-                    Ok(r) => JobResult::Recognized(Some(r)),
-                    Err(e) => JobResult::Failed(e.to_string()),
-                },
-                None => JobResult::Recognized(None),
-            };
+            let r = jobs::recognize(engines.recognizer.as_deref(), &audio, request);
             vec![(ms(t0), r)]
         }
         Job::Synthesize { text, lang, voice } => {
-            let Some(synth) = &engines.synth else {
-                return vec![(0, JobResult::Failed("no voice loaded".into()))];
-            };
-            let mut req = tts_request(&text, lang, &engines.opts);
-            req.voice = voice;
-            let chunks: Vec<(u64, Result<Vec<i16>, String>)> = match synth.stream(&req) {
-                Ok(stream) => stream
-                    .map(|c| (ms(t0), c.map_err(|e| e.to_string())))
-                    .collect(),
-                Err(e) => vec![(ms(t0), Err(e.to_string()))],
-            };
-            let n = chunks.len();
             let mut out = Vec::new();
-            for (i, (at, c)) in chunks.into_iter().enumerate() {
-                match c {
-                    Ok(s) => out.push((
-                        at,
-                        JobResult::Audio {
-                            samples: s.into(),
-                            last: i + 1 == n,
-                        },
-                    )),
-                    Err(e) => {
-                        out.push((at, JobResult::Failed(e)));
-                        break;
-                    }
-                }
-            }
-            if out.is_empty() {
-                out.push((ms(t0), JobResult::Failed("nothing to say".into())));
-            }
+            jobs::synthesize(
+                engines.synth.as_ref(),
+                &engines.opts,
+                &text,
+                lang,
+                voice,
+                &mut |r| out.push((ms(t0), r)),
+            );
             out
         }
         Job::Http(req) => {
@@ -501,15 +473,7 @@ fn run_job(
             vec![(ms(t0), JobResult::Http(outcome))]
         }
         Job::SaveRecording { audio, name } => {
-            let path = out_dir.join(name);
-            let r = match std::fs::write(
-                &path,
-                yingda_dsp::wav::write(8000, yingda_dsp::wav::Encoding::Pcm16, &audio),
-            ) {
-                Ok(()) => JobResult::Saved(path.display().to_string()),
-                Err(e) => JobResult::Failed(format!("{}: {e}", path.display())),
-            };
-            vec![(ms(t0), r)]
+            vec![(ms(t0), jobs::save_recording(out_dir, &name, &audio))]
         }
     }
 }
@@ -589,7 +553,9 @@ pub fn run(
 
     let mut flows = FlowSet::default();
     let name = flow.file.name.clone();
-    flows.insert(flow);
+    flows
+        .insert(flow, &|p| std::fs::read(p))
+        .map_err(|e| TestCallError::Flow(vec![e.to_string()]))?;
     let opts = FlowOptions {
         speech: engines.recognizer.is_some(),
         tts: engines.synth.is_some(),

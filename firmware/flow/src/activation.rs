@@ -283,22 +283,80 @@ impl Activations {
     /// [`ActivationError::Invalid`] with every validator error, [`ActivationError::DidTaken`],
     /// or a store failure; in every case the previously active version stays active.
     pub fn activate(&self, source: &str, file: &str, at_ms: i64) -> Result<u32, ActivationError> {
+        let (flow, files) = self.prepare(source, file)?;
+        self.store_version(source, file, at_ms, flow, files)
+    }
+
+    /// Like [`Activations::activate`], but when the flow's newest stored version has this
+    /// very text and the same files (by sha256), nothing is stored and `Ok(None)` is
+    /// returned; else the flow's name and the new version. What a daemon re-reading its flow
+    /// directory at every start wants. Comparing
+    /// with the newest version rather than the active one keeps a rollback in force until
+    /// the file is changed again.
+    ///
+    /// # Errors
+    /// As [`Activations::activate`].
+    pub fn activate_if_changed(
+        &self,
+        source: &str,
+        file: &str,
+        at_ms: i64,
+    ) -> Result<Option<(String, u32)>, ActivationError> {
+        let (flow, files) = self.prepare(source, file)?;
+        let name = flow.file.name.clone();
+        if let Some(rec) = self.history(&name)?.pop() {
+            let same_files = rec.files.len() == files.len()
+                && files
+                    .iter()
+                    .all(|(p, b)| rec.files.get(p) == Some(&hex(&Sha256::digest(b))));
+            if rec.source == source && same_files && self.current(&name).is_some() {
+                return Ok(None);
+            }
+        }
+        let v = self.store_version(source, file, at_ms, flow, files)?;
+        Ok(Some((name, v)))
+    }
+
+    /// Validate against the live files, noting each file the flow uses.
+    fn prepare(
+        &self,
+        source: &str,
+        file: &str,
+    ) -> Result<(Flow, BTreeMap<String, Vec<u8>>), ActivationError> {
         let recording = Recording {
             inner: self.fs.as_ref(),
             seen: Mutex::new(BTreeMap::new()),
         };
         let flow =
             validate(source, file, &self.base, &recording).map_err(ActivationError::Invalid)?;
-        let name = flow.file.name.clone();
         self.check_dids(&flow)?;
+        let files = recording
+            .seen
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(p, b)| (p.display().to_string(), b))
+            .collect();
+        Ok((flow, files))
+    }
+
+    fn store_version(
+        &self,
+        source: &str,
+        file: &str,
+        at_ms: i64,
+        flow: Flow,
+        seen: BTreeMap<String, Vec<u8>>,
+    ) -> Result<u32, ActivationError> {
+        let name = flow.file.name.clone();
         let version = self.history(&name)?.last().map_or(1, |r| r.version + 1);
         let mut files = BTreeMap::new();
-        for (path, bytes) in recording.seen.into_inner().unwrap_or_default() {
+        for (path, bytes) in seen {
             let sha = hex(&Sha256::digest(&bytes));
             if self.store.get_config(&key_file(&sha))?.is_none() {
                 self.store.put_config(&key_file(&sha), &bytes)?;
             }
-            files.insert(path.display().to_string(), sha);
+            files.insert(path, sha);
         }
         let rec = VersionRecord {
             version,

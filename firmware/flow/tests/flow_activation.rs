@@ -1,9 +1,9 @@
 //! Versioned activation: atomic switch, running calls keep their version, history, rollback,
 //! invalid flows refused with the validator's errors, state survives reopening the store.
 
-use yingda_dsp::wav;
 use std::path::PathBuf;
 use std::sync::Arc;
+use yingda_dsp::wav;
 use yingda_flow::activation::{ActivationError, Activations};
 use yingda_flow::flow::RealFs;
 use yingda_flow::interp::{Breakers, Call, Event};
@@ -195,4 +195,42 @@ fn a_damaged_stored_copy_is_reported_not_served() {
         matches!(err, ActivationError::File { .. }) && err.to_string().contains("sha256"),
         "{err}"
     );
+}
+
+#[test]
+fn re_reading_an_unchanged_flow_stores_no_new_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flows = tmp.path().join("flows");
+    copy_flows(&flows);
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(tmp.path().join("db")).unwrap());
+    let (acts, _) = Activations::open(store, flows.clone(), Box::new(RealFs)).unwrap();
+    assert_eq!(
+        acts.activate_if_changed(&bank(), "bank.toml", 1).unwrap(),
+        Some(("bank".into(), 1))
+    );
+    assert_eq!(
+        acts.activate_if_changed(&bank(), "bank.toml", 2).unwrap(),
+        None
+    );
+    // A new recording of a prompt, same text: a new version.
+    let wav = flows.join("prompts/bank-welcome.wav");
+    std::fs::write(&wav, wav::write(8000, wav::Encoding::Pcm16, &[9; 8000])).unwrap();
+    assert_eq!(
+        acts.activate_if_changed(&bank(), "bank.toml", 3).unwrap(),
+        Some(("bank".into(), 2))
+    );
+    // A rollback stays in force when the unchanged file is read again (a restart) ...
+    acts.rollback("bank", 1).unwrap();
+    assert_eq!(
+        acts.activate_if_changed(&bank(), "bank.toml", 4).unwrap(),
+        None
+    );
+    assert_eq!(acts.current("bank").unwrap().0, 1);
+    // ... until the file changes.
+    let v3 = bank().replace("感谢您的来电，再见。", "谢谢，再见。");
+    assert_eq!(
+        acts.activate_if_changed(&v3, "bank.toml", 5).unwrap(),
+        Some(("bank".into(), 3))
+    );
+    assert_eq!(acts.history("bank").unwrap().len(), 3);
 }
