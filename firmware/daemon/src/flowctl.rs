@@ -219,6 +219,11 @@ impl FlowSet {
         self.flows.get(name).map(|l| &l.flow)
     }
 
+    /// The flows in the set.
+    pub fn flows(&self) -> impl Iterator<Item = &Arc<Flow>> {
+        self.flows.values().map(|l| &l.flow)
+    }
+
     /// Names of the flows in the set.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.flows.keys().map(String::as_str)

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tracing::{error, info, warn};
 use yingda_flow::activation::Activations;
@@ -20,6 +20,7 @@ use yingda_store::Store;
 
 use crate::config::Config;
 use crate::flowctl::{FlowOptions, FlowSet};
+use crate::fragments::Fragments;
 use crate::speech::SpeechService;
 
 /// What one pass over the flow directory did.
@@ -171,12 +172,14 @@ impl BoxFlows {
     }
 }
 
-/// Synthesise the static prompts of each flow set sent to it, once the voices have loaded,
+/// Synthesise the static prompts and the reply fragments ([`crate::fragments`]) of each
+/// flow set sent to it, once the voices have loaded,
 /// on a thread of its own so no call and no control-loop tick waits for it. Later sets
 /// supersede queued ones.
 pub fn spawn_warmer(
     speech: SpeechService,
     opts: FlowOptions,
+    fragments: Arc<RwLock<Arc<Fragments>>>,
 ) -> std::io::Result<std::sync::mpsc::Sender<FlowSet>> {
     let (tx, rx) = std::sync::mpsc::channel::<FlowSet>();
     std::thread::Builder::new()
@@ -206,6 +209,23 @@ pub fn spawn_warmer(
                     ms = t0.elapsed().as_millis() as u64,
                     "static prompts ready"
                 );
+                let t0 = std::time::Instant::now();
+                let (f, failed) = Fragments::build(&synth, &opts, &Fragments::vocabulary(&set));
+                for (text, why) in &failed {
+                    warn!(
+                        chars = text.chars().count(),
+                        "fragment not synthesised: {why}"
+                    );
+                }
+                info!(
+                    fragments = f.len(),
+                    failed = failed.len(),
+                    ms = t0.elapsed().as_millis() as u64,
+                    "reply fragments ready"
+                );
+                if let Ok(mut slot) = fragments.write() {
+                    *slot = Arc::new(f);
+                }
             }
         })?;
     Ok(tx)

@@ -16,11 +16,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 use tracing::warn;
-use yingda_speech::recognizer::{Recognizer, Request};
+use yingda_speech::recognizer::{Lang, Recognizer, Request};
 use yingda_store::CallId;
 use yingda_tts::synth::Synthesizer;
 
 use crate::flowctl::{tts_request, FlowOptions, Job, JobResult, Ticket};
+use crate::fragments::{sentences, Fragments};
 use crate::speech::SpeechService;
 
 /// Recognise one utterance; an empty transcript is "nothing heard".
@@ -37,31 +38,56 @@ pub fn recognize(rec: Option<&dyn Recognizer>, audio: &[i16], request: Request) 
 
 /// Synthesise `text`, handing each chunk of audio to `emit` as soon as it is ready, then an
 /// empty chunk with `last: true` — or a [`JobResult::Failed`] instead, after which nothing
-/// follows.
+/// follows. A prompt in the cache is one chunk at once; Mandarin text with `fragments` is
+/// read sentence by sentence, each assembled from fragments when it can be (at once) and
+/// synthesised otherwise (see [`crate::fragments`]).
 pub fn synthesize(
     synth: Option<&Synthesizer>,
+    fragments: Option<&Fragments>,
     opts: &FlowOptions,
     text: &str,
-    lang: yingda_speech::recognizer::Lang,
+    lang: Lang,
     voice: String,
     emit: &mut dyn FnMut(JobResult),
 ) {
     let Some(synth) = synth else {
         return emit(JobResult::Failed("no voice loaded".into()));
     };
-    let mut req = tts_request(text, lang, opts);
-    req.voice = voice;
-    let stream = match synth.stream(&req) {
-        Ok(s) => s,
-        Err(e) => return emit(JobResult::Failed(e.to_string())),
+    let request = |t: &str| {
+        let mut req = tts_request(t, lang, opts);
+        req.voice.clone_from(&voice);
+        req
     };
-    for chunk in stream {
-        match chunk {
-            Ok(samples) => emit(JobResult::Audio {
-                samples: samples.into(),
-                last: false,
-            }),
+    let chunk = |samples: Vec<i16>| JobResult::Audio {
+        samples: samples.into(),
+        last: false,
+    };
+    let whole = request(text);
+    let by_sentence = match fragments {
+        Some(f) if lang == Lang::Zh && !f.is_empty() => synth.cached_prompt(&whole).is_none(),
+        _ => false,
+    };
+    let texts: Vec<&str> = if by_sentence {
+        sentences(text)
+    } else {
+        vec![text]
+    };
+    for t in texts {
+        if by_sentence {
+            if let Some(a) = fragments.and_then(|f| f.assemble(t)) {
+                emit(chunk(a));
+                continue;
+            }
+        }
+        let stream = match synth.stream(&request(t)) {
+            Ok(s) => s,
             Err(e) => return emit(JobResult::Failed(e.to_string())),
+        };
+        for c in stream {
+            match c {
+                Ok(samples) => emit(chunk(samples)),
+                Err(e) => return emit(JobResult::Failed(e.to_string())),
+            }
         }
     }
     emit(JobResult::Audio {
@@ -129,6 +155,8 @@ pub struct WorkerContext {
     pub backend: Option<Arc<yingda_backend::Backend>>,
     /// Where recorded messages go.
     pub recordings: PathBuf,
+    /// Mandarin fragments of the active flows (replaced by the prompt warmer).
+    pub fragments: Arc<std::sync::RwLock<Arc<Fragments>>>,
 }
 
 /// Runs jobs in the daemon; results arrive on the receiver [`Workers::start`] returns.
@@ -274,9 +302,22 @@ fn worker(shared: &Shared, ctx: &WorkerContext, tx: &mpsc::UnboundedSender<(Tick
             }
             Job::Synthesize { text, lang, voice } => {
                 let synth = ctx.speech.synthesizer();
-                synthesize(synth.as_ref(), &ctx.opts, &text, lang, voice, &mut |r| {
-                    let _ = tx.send((ticket, r));
-                });
+                let fragments = ctx
+                    .fragments
+                    .read()
+                    .map(|f| Arc::clone(&f))
+                    .unwrap_or_default();
+                synthesize(
+                    synth.as_ref(),
+                    Some(&fragments),
+                    &ctx.opts,
+                    &text,
+                    lang,
+                    voice,
+                    &mut |r| {
+                        let _ = tx.send((ticket, r));
+                    },
+                );
             }
             Job::Http(_) | Job::SaveRecording { .. } => {}
         });
@@ -329,9 +370,10 @@ mod tests {
         let mut got = Vec::new();
         synthesize(
             None,
+            None,
             &FlowOptions::default(),
             "你好",
-            yingda_speech::recognizer::Lang::Zh,
+            Lang::Zh,
             "zf_xiaoxiao".into(),
             &mut |r| got.push(format!("{r:?}")),
         );
@@ -352,6 +394,7 @@ mod tests {
             opts: FlowOptions::default(),
             backend: None,
             recordings: PathBuf::from("/nonexistent"),
+            fragments: Arc::default(),
         };
         let (w, _rx) = Workers::start(1, ctx, rt.handle().clone()).unwrap();
         // Hold the queue so the worker cannot take anything while we look.
@@ -362,7 +405,7 @@ mod tests {
         };
         let synth = || Job::Synthesize {
             text: "x".into(),
-            lang: yingda_speech::recognizer::Lang::Zh,
+            lang: Lang::Zh,
             voice: "v".into(),
         };
         {

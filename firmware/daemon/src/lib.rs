@@ -9,6 +9,7 @@ pub mod demo_flow;
 pub mod engine;
 pub mod flowctl;
 pub mod flowdir;
+pub mod fragments;
 pub mod jobs;
 pub mod panel;
 pub mod prompts;

@@ -443,6 +443,7 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
     // Only now: a slow or failing model load never delays answering calls. Flows take the
     // recogniser from here and fall back to DTMF while it is missing.
     let speech = crate::speech::SpeechService::start(&speech_config);
+    let fragments: Arc<std::sync::RwLock<Arc<crate::fragments::Fragments>>> = Arc::default();
     let (workers, mut job_results) = Workers::start(
         speech_config.workers,
         WorkerContext {
@@ -450,10 +451,11 @@ async fn control_loop(plane: Plane) -> anyhow::Result<()> {
             opts: flow_opts.clone(),
             backend,
             recordings,
+            fragments: Arc::clone(&fragments),
         },
         tokio::runtime::Handle::current(),
     )?;
-    let warmer = crate::flowdir::spawn_warmer(speech.clone(), flow_opts)?;
+    let warmer = crate::flowdir::spawn_warmer(speech.clone(), flow_opts, fragments)?;
     let _ = warmer.send(flow_set);
 
     let mut alarm = false;

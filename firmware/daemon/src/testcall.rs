@@ -57,6 +57,7 @@ use crate::engine::{Command, LineEngine, LineSettings};
 use crate::flowctl::{
     tts_request, FlowController, FlowOptions, FlowOutput, FlowSet, Job, JobResult, Ticket,
 };
+use crate::fragments::Fragments;
 use crate::jobs;
 use crate::runtime::tick_span;
 
@@ -442,6 +443,7 @@ fn caller_script(script: &Script, base: &Path, engines: &Engines) -> Result<Call
 fn run_job(
     job: Job,
     engines: &Engines,
+    fragments: Option<&Fragments>,
     backend: Option<&Backend>,
     rt: &tokio::runtime::Runtime,
     out_dir: &Path,
@@ -457,6 +459,7 @@ fn run_job(
             let mut out = Vec::new();
             jobs::synthesize(
                 engines.synth.as_ref(),
+                fragments,
                 &engines.opts,
                 &text,
                 lang,
@@ -563,8 +566,11 @@ pub fn run(
         ..engines.opts.clone()
     };
     // Activation: static prompts are synthesised before any call, as the daemon does.
+    let mut fragments = None;
     if let Some(synth) = &engines.synth {
         flows.warm_prompts(synth, &opts);
+        let (f, _) = Fragments::build(synth, &opts, &Fragments::vocabulary(&flows));
+        fragments = Some(f);
     }
     let mut ctl = FlowController::new(flows, HashMap::from([(1, name)]), opts);
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -610,7 +616,14 @@ pub fn run(
             match o {
                 FlowOutput::Command(c) => commands.push_back(c),
                 FlowOutput::Job(t, job) => {
-                    for (ms, r) in run_job(job, engines, Some(&backend), &rt, out_dir) {
+                    for (ms, r) in run_job(
+                        job,
+                        engines,
+                        fragments.as_ref(),
+                        Some(&backend),
+                        &rt,
+                        out_dir,
+                    ) {
                         let due = now + i64::try_from(ms).unwrap_or(0);
                         if due <= now {
                             queue.extend(ctl.job_done(t, r, now));

@@ -953,6 +953,11 @@ impl Synthesizer {
         Some((audio, Source::Disk))
     }
 
+    /// The audio of a prompt already in the memory or disk cache; never synthesises.
+    pub fn cached_prompt(&self, req: &Request) -> Option<Arc<[i16]>> {
+        self.cached(req).map(|(a, _)| a)
+    }
+
     /// A static prompt: from the memory cache, else a verified disk-cache file, else
     /// synthesised now and stored in both. Call at flow activation, not on the call path.
     pub fn prompt(&self, req: &Request) -> Result<(Arc<[i16]>, Source), SynthError> {
