@@ -36,7 +36,7 @@ use yingda_flow::interp::{
 };
 use yingda_flow::Flow;
 use yingda_speech::endpoint::{EndpointConfig, EndpointEvent, Endpointer};
-use yingda_speech::recognizer::{Lang, Recognition, Request};
+use yingda_speech::recognizer::{Lang, Mode, Recognition, Request};
 use yingda_speech::vad::{EarshotVad, Vad};
 use yingda_store::{CallId, Cdr, CdrEvent, Direction, DisconnectCause};
 
@@ -287,11 +287,33 @@ const POST_ROLL_MS: usize = 200;
 /// A recording ends after this much silence following speech.
 const RECORD_END_SILENCE_MS: u32 = 3000;
 
+/// Silence after speech at which recognition starts while the endpointer still waits for
+/// its full trailing silence: if the caller stays quiet, the result is (nearly) ready at the
+/// endpoint; if they go on talking, it is dropped.
+const SPECULATE_MS: u32 = 300;
+/// A grammar match this sure, heard [`SPECULATE_MS`] after the caller stopped, ends the turn
+/// without waiting for the rest of the trailing silence.
+const EARLY_ACCEPT: f32 = 0.8;
+
+/// A recognition started before the endpoint.
+struct Speculation {
+    seq: u64,
+    /// Its result, once in (`None` inside: nothing usable heard).
+    result: Option<Option<Recognition>>,
+}
+
 /// A turn of listening: VAD and endpointer over tapped audio.
 struct Listener {
     vad: EarshotVad,
     endpointer: Endpointer,
     request: Request,
+    /// The endpointer's trailing silence.
+    trailing_ms: u32,
+    /// Start of the current utterance (ms since listening started), while one is going on.
+    speech_start: Option<u64>,
+    /// Frames of silence since the caller last spoke in this utterance.
+    quiet_frames: u32,
+    spec: Option<Speculation>,
     /// Wall time of the first frame.
     started_ms: i64,
     /// All audio since listening started (bounded by the endpointer's max length + margin).
@@ -599,6 +621,12 @@ impl FlowController {
             return out;
         }
         let ch = t.channel;
+        // A recognition started before the endpoint (the caller still quiet since).
+        let speculative = c
+            .listener
+            .as_ref()
+            .and_then(|l| l.spec.as_ref())
+            .is_some_and(|s| s.seq == t.seq);
         match result {
             JobResult::Audio { samples, last } => {
                 if c.synthesizing != Some(t.seq) {
@@ -653,16 +681,44 @@ impl FlowController {
                     }
                 }
             }
+            JobResult::Recognized(r) if speculative => {
+                let l = c.listener.as_mut().expect("checked above");
+                let sure = matches!(l.request.mode, Mode::Grammar(_))
+                    && r.as_ref()
+                        .is_some_and(|r| r.label.is_some() && r.confidence >= EARLY_ACCEPT);
+                if !sure {
+                    if let Some(s) = l.spec.as_mut() {
+                        s.result = Some(r);
+                    }
+                    return out;
+                }
+                // A confident grammar match: end the turn now.
+                c.listener = None;
+                c.line_log(
+                    now_ms,
+                    "speech_end",
+                    json!({"early": true, "endpoint_ms": now_ms}),
+                );
+                log_recognized(c, now_ms, r.as_ref(), true);
+                untap(ch, c, self.opts.capture_caller, &mut out);
+                self.feed(
+                    ch,
+                    FlowEvent::Recognized {
+                        at_ms: now_ms,
+                        result: r,
+                    },
+                    &mut out,
+                );
+            }
+            JobResult::Failed(_) if speculative => {
+                // Recognise again at the endpoint.
+                if let Some(l) = c.listener.as_mut() {
+                    l.spec = None;
+                }
+            }
             JobResult::Recognized(r) if c.recognizing == Some(t.seq) => {
                 c.recognizing = None;
-                match &r {
-                    Some(r) => c.line_log(
-                        now_ms,
-                        "recognized",
-                        json!({"confidence": r.confidence, "matched": r.label.is_some()}),
-                    ),
-                    None => c.line_log(now_ms, "recognized", json!({"speech": false})),
-                }
+                log_recognized(c, now_ms, r.as_ref(), false);
                 self.feed(
                     ch,
                     FlowEvent::Recognized {
@@ -908,6 +964,10 @@ impl FlowController {
                     vad: EarshotVad::new(),
                     endpointer,
                     request,
+                    trailing_ms: cfg.trailing_silence_ms,
+                    speech_start: None,
+                    quiet_frames: 0,
+                    spec: None,
                     started_ms: now,
                     audio: Vec::new(),
                 });
@@ -997,15 +1057,49 @@ impl FlowController {
             c.caller_audio.extend_from_slice(frame);
         }
         let mut follow = Vec::new();
+        let mut speculate = None;
         let heard = c.listener.as_mut().map(|l| {
             l.audio.extend_from_slice(frame);
             let speech = l.vad.process(frame).map(|v| v.speech).unwrap_or(false);
             let lag = i64::from(l.vad.latency_ms());
+            if speech {
+                // Still talking: a recognition started on the pause is out of date.
+                l.quiet_frames = 0;
+                l.spec = None;
+            } else if let Some(start) = l.speech_start {
+                l.quiet_frames += 1;
+                let quiet_ms = l.quiet_frames * 20;
+                if quiet_ms == SPECULATE_MS && l.trailing_ms > SPECULATE_MS + 100 {
+                    let from = usize::try_from(start)
+                        .unwrap_or(0)
+                        .saturating_sub(PRE_ROLL_MS)
+                        * 8;
+                    speculate = l.audio.get(from..).map(|a| (a.to_vec(), l.request.clone()));
+                }
+            }
             (l.endpointer.push(speech), l.started_ms - lag)
         });
+        if let Some((audio, request)) = speculate {
+            c.line_log(now, "recognizing", json!({"speculative": true}));
+            let seq = c.next_seq();
+            if let Some(l) = c.listener.as_mut() {
+                l.spec = Some(Speculation { seq, result: None });
+            }
+            out.push(FlowOutput::Job(
+                Ticket {
+                    channel: ch,
+                    call: c.id,
+                    seq,
+                },
+                Job::Recognize { audio, request },
+            ));
+        }
         let ms = |v: u64| i64::try_from(v).unwrap_or(0);
         match heard {
             Some((Some(EndpointEvent::SpeechStart { at_ms }), base)) => {
+                if let Some(l) = c.listener.as_mut() {
+                    l.speech_start = Some(at_ms);
+                }
                 c.line_log(base + ms(at_ms), "speech_start", json!({}));
                 let talking = c.audio_queued || c.synthesizing.is_some();
                 if c.prompt.is_some_and(|p| p.1.speech) && talking {
@@ -1030,27 +1124,41 @@ impl FlowController {
                         "speech_end",
                         json!({"speech_ms": end_ms.saturating_sub(start_ms), "endpoint_ms": now}),
                     );
-                    let at = |v: u64| usize::try_from(v).unwrap_or(0);
-                    let from = at(start_ms).saturating_sub(PRE_ROLL_MS) * 8;
-                    let to = ((at(end_ms) + POST_ROLL_MS) * 8).min(l.audio.len());
-                    let audio = l
-                        .audio
-                        .get(from..to)
-                        .map(<[i16]>::to_vec)
-                        .unwrap_or_default();
-                    let seq = c.next_seq();
-                    c.recognizing = Some(seq);
-                    out.push(FlowOutput::Job(
-                        Ticket {
-                            channel: ch,
-                            call: c.id,
-                            seq,
-                        },
-                        Job::Recognize {
-                            audio,
-                            request: l.request,
-                        },
-                    ));
+                    match l.spec {
+                        // The caller stayed quiet since recognition started: use it.
+                        Some(Speculation { seq, result }) => {
+                            c.recognizing = Some(seq);
+                            if let Some(result) = result {
+                                c.recognizing = None;
+                                log_recognized(c, now, result.as_ref(), false);
+                                follow.push(FlowEvent::Recognized { at_ms: now, result });
+                            }
+                        }
+                        None => {
+                            c.line_log(now, "recognizing", json!({"speculative": false}));
+                            let at = |v: u64| usize::try_from(v).unwrap_or(0);
+                            let from = at(start_ms).saturating_sub(PRE_ROLL_MS) * 8;
+                            let to = ((at(end_ms) + POST_ROLL_MS) * 8).min(l.audio.len());
+                            let audio = l
+                                .audio
+                                .get(from..to)
+                                .map(<[i16]>::to_vec)
+                                .unwrap_or_default();
+                            let seq = c.next_seq();
+                            c.recognizing = Some(seq);
+                            out.push(FlowOutput::Job(
+                                Ticket {
+                                    channel: ch,
+                                    call: c.id,
+                                    seq,
+                                },
+                                Job::Recognize {
+                                    audio,
+                                    request: l.request,
+                                },
+                            ));
+                        }
+                    }
                     untap(ch, c, capture, out);
                 }
             }
@@ -1096,6 +1204,21 @@ impl FlowController {
         for ev in follow {
             self.feed(ch, ev, out);
         }
+    }
+}
+
+fn log_recognized(c: &mut FlowCall, at_ms: i64, r: Option<&Recognition>, early: bool) {
+    match r {
+        Some(r) => c.line_log(
+            at_ms,
+            "recognized",
+            json!({"confidence": r.confidence, "matched": r.label.is_some(), "early": early}),
+        ),
+        None => c.line_log(
+            at_ms,
+            "recognized",
+            json!({"speech": false, "early": early}),
+        ),
     }
 }
 

@@ -251,6 +251,34 @@ fn hospital_appointment_by_voice_books_the_spoken_department() {
     eprintln!("response latencies (ms): {lat:?}");
     assert!(lat.len() >= 3, "{lat:?}");
     assert!(o.events.iter().any(|e| e["node"] == "booked"));
+    // Recognition starts on the caller's first pause, before the endpoint, and its result
+    // is the one used (no second recognition at the endpoint).
+    let started = events_of(&o, "recognizing");
+    assert!(
+        started.len() >= 3 && started.iter().all(|e| e["speculative"] == true),
+        "{started:#?}"
+    );
+    let prompts = events_of(&o, "prompt_started");
+    eprintln!("{prompts:#?}");
+}
+
+#[test]
+fn a_caller_pausing_mid_sentence_is_heard_whole() {
+    let Some(engines) = speech() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = standin(dir.path(), &[]);
+    // "我想看 … 牙科": the pause is long enough for recognition to start on "我想看", too
+    // short for the endpoint; what the caller says after it must decide.
+    let script = include_str!("data/hospital-book-by-voice.toml").replace(
+        "[[steps]]\nsay = \"我想看牙科\"\n",
+        "[[steps]]\nsay = \"我想看\"\n[[steps]]\nwait_ms = 450\n[[steps]]\nsay = \"牙科\"\n",
+    );
+    assert!(script.contains("wait_ms = 450"));
+    let o = run("hospital.toml", &script, dir.path(), s.port, &engines);
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}\n{:#?}", o.events);
+    let body: serde_json::Value = serde_json::from_str(reqs[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["department"], "口腔科", "{body}");
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub enum SayAs {
     Time,
     /// A digit string read digit by digit.
     Digits,
+    /// `YYYY-MM-DD HH:MM` (what the `datetime` slot stores): month, day and time, without
+    /// the year (三月三日下午三点 / March third at 3 PM).
+    DateTime,
 }
 
 impl SayAs {
@@ -28,6 +31,7 @@ impl SayAs {
             "date" => SayAs::Date,
             "time" => SayAs::Time,
             "digits" => SayAs::Digits,
+            "datetime" => SayAs::DateTime,
             _ => return None,
         })
     }
@@ -43,6 +47,7 @@ pub fn say(value: &str, kind: SayAs, lang: Lang) -> String {
         SayAs::Date => Date::parse(v).map(|d| date(d, lang)),
         SayAs::Time => time(v, lang),
         SayAs::Digits => digits(v, lang),
+        SayAs::DateTime => date_time(v, lang),
     };
     r.unwrap_or_else(|| value.to_string())
 }
@@ -282,6 +287,24 @@ fn date(d: Date, lang: Lang) -> String {
     }
 }
 
+fn date_time(v: &str, lang: Lang) -> Option<String> {
+    let (d, t) = v.split_once(' ')?;
+    let d = Date::parse(d.trim())?;
+    let t = time(t.trim(), lang)?;
+    Some(match lang {
+        Lang::Zh => format!(
+            "{}月{}日{t}",
+            zh_number(u64::from(d.month)),
+            zh_number(u64::from(d.day))
+        ),
+        Lang::En => format!(
+            "{} {} at {t}",
+            EN_MONTHS[(d.month - 1) as usize],
+            en_ordinal(d.day)
+        ),
+    })
+}
+
 fn time(v: &str, lang: Lang) -> Option<String> {
     let (h, m) = v.split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
@@ -405,6 +428,15 @@ mod tests {
             "March twenty-first, two thousand twenty-six"
         );
         assert_eq!(say("15:30", SayAs::Time, Lang::Zh), "下午三点半");
+        assert_eq!(
+            say("2026-03-03 15:00", SayAs::DateTime, Lang::Zh),
+            "三月三日下午三点"
+        );
+        assert_eq!(
+            say("2026-03-03 09:30", SayAs::DateTime, Lang::En),
+            format!("March third at {}", say("09:30", SayAs::Time, Lang::En))
+        );
+        assert_eq!(say("2026-03-03", SayAs::DateTime, Lang::Zh), "2026-03-03");
         assert_eq!(say("14:05", SayAs::Time, Lang::Zh), "下午两点零五分");
         assert_eq!(say("09:05", SayAs::Time, Lang::En), "nine oh five AM");
         assert_eq!(

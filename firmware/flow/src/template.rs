@@ -45,7 +45,7 @@ pub enum TemplateError {
     },
     /// `{{x|foo}}` with an unknown filter.
     #[error(
-        "unknown filter {filter:?} at byte {offset} (known: number, money, date, time, digits)"
+        "unknown filter {filter:?} at byte {offset} (known: number, money, date, time, digits, datetime)"
     )]
     BadFilter {
         /// The filter.
@@ -163,7 +163,7 @@ mod tests {
         );
         assert_eq!(
             Template::parse("{{x|euro}}").unwrap_err().to_string(),
-            "unknown filter \"euro\" at byte 0 (known: number, money, date, time, digits)"
+            "unknown filter \"euro\" at byte 0 (known: number, money, date, time, digits, datetime)"
         );
     }
 }

@@ -25,7 +25,7 @@ fn hospital_register_appointment_by_voice() {
     d.say("明天下午三点", None);
     assert_eq!(d.call.var("when"), Some("2026-03-03 15:00"));
     assert!(
-        d.last_prompt().contains("儿科") && d.last_prompt().contains("2026-03-03 15:00"),
+        d.last_prompt().contains("儿科") && d.last_prompt().contains("三月三日下午三点"),
         "{}",
         d.last_prompt()
     );
