@@ -164,7 +164,7 @@ fn hospital_results_by_id_number_against_the_backend() {
     c.press("11010519491231002*");
     assert_eq!(
         c.last(),
-        "您有二份检查结果已出，请到门诊一楼自助机打印。再见。"
+        "您有两份检查结果已出，请到门诊一楼自助机打印。再见。"
     );
     let seen = s.requests();
     assert_eq!(seen.len(), 1);

@@ -42,6 +42,8 @@ impl SayAs {
 pub fn say(value: &str, kind: SayAs, lang: Lang) -> String {
     let v = value.trim();
     let r = match kind {
+        // A count before a measure word reads 2 as 两 (两份, not 二份).
+        SayAs::Number if v == "2" && lang == Lang::Zh => Some("两".to_owned()),
         SayAs::Number => v.parse::<u64>().ok().map(|n| number(n, lang)),
         SayAs::Money => money(v, lang),
         SayAs::Date => Date::parse(v).map(|d| date(d, lang)),
@@ -414,6 +416,8 @@ mod tests {
             "one thousand two hundred thirty-four"
         );
         assert_eq!(say("350.5", SayAs::Money, Lang::Zh), "三百五十元五角");
+        assert_eq!(say("2", SayAs::Number, Lang::Zh), "两");
+        assert_eq!(say("12", SayAs::Number, Lang::Zh), "十二");
         assert_eq!(say("12.05", SayAs::Money, Lang::Zh), "十二元零五分");
         assert_eq!(
             say("12.50", SayAs::Money, Lang::En),

@@ -76,7 +76,7 @@ fn hospital_results_by_id_number_with_checksum() {
     );
     assert_eq!(
         d.last_prompt(),
-        "您有二份检查结果已出，请到门诊一楼自助机打印。再见。"
+        "您有两份检查结果已出，请到门诊一楼自助机打印。再见。"
     );
 }
 
