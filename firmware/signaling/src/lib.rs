@@ -9,9 +9,11 @@
 //! | module | line type |
 //! |--------|-----------|
 //! | [`fxo`] | analogue FXO port, loop start / kewl start (China conventions by default) |
+//! | [`isdn`] | E1 PRI D channel: Q.921 frames, Q.931 messages (control plane; allocates) |
 //!
 //! This crate must never panic on any input or in any state, and never block.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod fxo;
+pub mod isdn;
