@@ -13,6 +13,8 @@ PACKAGES=(
   espeak-ng sox
   # DAHDI kernel headers (dahdi/user.h) checked against our ioctl numbers; China tone zone
   dahdi-source libtonezone-dev
+  # E1: libpri as the ISDN network-side peer
+  libpri-dev
   # ALSA back-end: alsa-lib headers and its null/file plugins
   libasound2-dev alsa-utils
   # speech models: installer (Python standard library), build-time converters (venv)

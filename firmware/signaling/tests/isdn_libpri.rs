@@ -1,0 +1,334 @@
+//! Our Q.921 frames and Q.931 messages against libpri (Debian libpri-dev), the ISDN stack
+//! Asterisk uses, running as the network side of a EuroISDN E1 PRI
+//! (`tests/peers/c/libpri_net.c`). The test plays the user side by hand with our codec: it
+//! brings the link up, takes a call from the network, places one to it, and clears both.
+//! Every frame libpri sends is parsed by us, and libpri must accept every one we encode.
+//! (The LAPD and call state machines come next; here the test keeps N(S)/N(R) itself.)
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use yingda_signaling::isdn::q921::{Control, Frame, Kind, Side, SAPI_CALL_CONTROL, TEI_PRI};
+use yingda_signaling::isdn::q931::{
+    BearerCapability, CallRef, Cause, ChannelId, Ie, Message, MessageType, PartyNumber,
+};
+
+struct Network {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    events: Vec<String>,
+    /// Our V(S) and V(R).
+    vs: u8,
+    vr: u8,
+}
+
+impl Network {
+    fn start() -> Network {
+        let exe = yingda_testpeers::build("libpri_net", &[], &["-lpri"]);
+        let mut child = Command::new(exe)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            // LIBPRI_DEBUG=1 shows libpri's own decoding of every message.
+            .stderr(if std::env::var_os("LIBPRI_DEBUG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .expect("start the libpri harness");
+        let stdin = child.stdin.take().unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        Network {
+            child,
+            stdin,
+            lines,
+            events: Vec::new(),
+            vs: 0,
+            vr: 0,
+        }
+    }
+
+    fn cmd(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, f: &Frame) {
+        let hex: String = f
+            .encode(Side::User)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.cmd(&format!("F {hex}"));
+    }
+
+    /// The next frame libpri sends (events seen on the way are kept).
+    fn frame(&mut self) -> Frame {
+        loop {
+            // Frames that arrived while waiting for an event come first, in order.
+            let stashed = self.events.iter().position(|e| e.starts_with("F "));
+            let l = match stashed {
+                Some(i) => self.events.remove(i),
+                None => self
+                    .lines
+                    .recv_timeout(Duration::from_secs(5))
+                    .unwrap_or_else(|_| panic!("no frame from libpri; events {:?}", self.events)),
+            };
+            if let Some(hex) = l.strip_prefix("F ") {
+                let bytes: Vec<u8> = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                    .collect();
+                return Frame::parse(&bytes, Side::Network)
+                    .unwrap_or_else(|e| panic!("libpri frame {hex}: {e}"));
+            }
+            self.events.push(l);
+        }
+    }
+
+    /// Wait for an event line starting with `what`.
+    fn event(&mut self, what: &str) -> String {
+        if let Some(i) = self.events.iter().position(|e| e.starts_with(what)) {
+            return self.events.remove(i);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            let Ok(l) = self.lines.recv_timeout(left) else {
+                break;
+            };
+            if l.starts_with(what) {
+                return l;
+            }
+            self.events.push(l);
+        }
+        panic!("no {what}; seen {:?}", self.events)
+    }
+
+    /// The next Q.931 message from libpri, acknowledged with RR.
+    fn message(&mut self) -> Message {
+        loop {
+            let f = self.frame();
+            match f.control {
+                Control::I { ns, .. } => {
+                    assert_eq!(ns, self.vr, "libpri's N(S) in sequence");
+                    self.vr = (self.vr + 1) % 128;
+                    let vr = self.vr;
+                    self.send(&frame(Kind::Response, Control::Rr { nr: vr, pf: false }));
+                    return Message::parse(&f.info)
+                        .unwrap_or_else(|e| panic!("libpri message {:02x?}: {e}", f.info));
+                }
+                // Its acknowledgements and polls.
+                Control::Rr { pf: true, .. } if f.kind == Kind::Command => {
+                    let vr = self.vr;
+                    self.send(&frame(Kind::Response, Control::Rr { nr: vr, pf: true }));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn send_message(&mut self, m: &Message) {
+        let f = Frame {
+            info: m.encode(),
+            ..frame(
+                Kind::Command,
+                Control::I {
+                    ns: self.vs,
+                    nr: self.vr,
+                    p: false,
+                },
+            )
+        };
+        self.vs = (self.vs + 1) % 128;
+        self.send(&f);
+    }
+
+    fn link_up(&mut self) {
+        let f = self.frame();
+        assert_eq!(f.control, Control::Sabme { p: true }, "{f}");
+        assert_eq!(
+            (f.sapi, f.tei, f.kind),
+            (SAPI_CALL_CONTROL, TEI_PRI, Kind::Command)
+        );
+        self.send(&frame(Kind::Response, Control::Ua { f: true }));
+        self.event("E DCHAN_UP");
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "QUIT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn frame(kind: Kind, control: Control) -> Frame {
+    Frame {
+        sapi: SAPI_CALL_CONTROL,
+        tei: TEI_PRI,
+        kind,
+        control,
+        info: Vec::new(),
+    }
+}
+
+fn number(ton: u8, digits: &str) -> PartyNumber {
+    PartyNumber {
+        ton,
+        plan: 1,
+        presentation: None,
+        screening: None,
+        digits: digits.into(),
+    }
+}
+
+fn channel(n: u8) -> Ie {
+    Ie::ChannelId(ChannelId {
+        exclusive: true,
+        d_channel: false,
+        channel: Some(n),
+    })
+}
+
+#[test]
+fn a_call_from_the_network_is_decoded_answered_and_cleared() {
+    let mut net = Network::start();
+    net.link_up();
+    net.cmd("CALL 5 13800138000 4008100100");
+    let setup = net.message();
+    assert_eq!(setup.mtype, MessageType::Setup);
+    assert!(!setup.cref.flag, "the network allocated the reference");
+    assert_eq!(
+        setup.channel(),
+        Some(&ChannelId {
+            exclusive: true,
+            d_channel: false,
+            channel: Some(5)
+        })
+    );
+    let find = |f: fn(&Ie) -> Option<&PartyNumber>| setup.ies.iter().find_map(f).cloned();
+    let calling = find(|ie| match ie {
+        Ie::CallingNumber(n) => Some(n),
+        _ => None,
+    })
+    .expect("calling number");
+    let called = find(|ie| match ie {
+        Ie::CalledNumber(n) => Some(n),
+        _ => None,
+    })
+    .expect("called number");
+    assert_eq!((calling.digits.as_str(), calling.ton), ("13800138000", 2));
+    assert_eq!(calling.presentation, Some(0));
+    assert_eq!(called.digits, "4008100100");
+    assert!(setup.ies.iter().any(|ie| matches!(
+        ie,
+        Ie::BearerCapability(BearerCapability {
+            capability: 0,
+            layer1: Some(3),
+            ..
+        })
+    )));
+
+    let ours = CallRef::new(setup.cref.value, true);
+    for t in [MessageType::CallProceeding, MessageType::Alerting] {
+        net.send_message(&Message::new(ours, t).with(channel(5)));
+    }
+    net.event("E PROCEEDING");
+    net.event("E RINGING");
+    net.send_message(&Message::new(ours, MessageType::Connect).with(channel(5)));
+    net.event("E ANSWER");
+    assert_eq!(net.message().mtype, MessageType::ConnectAck);
+
+    // The network clears: DISCONNECT with its cause, our RELEASE, its RELEASE COMPLETE.
+    net.cmd("HANGUP 16");
+    let disc = net.message();
+    assert_eq!(disc.mtype, MessageType::Disconnect);
+    assert_eq!(disc.cause().map(|c| c.value), Some(16));
+    net.send_message(
+        &Message::new(ours, MessageType::Release).with(Ie::Cause(Cause {
+            location: 0,
+            value: 16,
+            diagnostics: vec![],
+        })),
+    );
+    assert_eq!(net.message().mtype, MessageType::ReleaseComplete);
+}
+
+#[test]
+fn a_call_to_the_network_is_accepted_and_our_disconnect_cause_arrives() {
+    let mut net = Network::start();
+    net.link_up();
+    let cref = CallRef::new(0x0123, false);
+    net.send_message(
+        &Message::new(cref, MessageType::Setup)
+            .with(Ie::BearerCapability(BearerCapability::speech_alaw()))
+            .with(channel(3))
+            .with(Ie::CallingNumber(PartyNumber {
+                presentation: Some(0),
+                screening: Some(0),
+                ..number(2, "4008100100")
+            }))
+            .with(Ie::CalledNumber(number(0, "13900139000")))
+            .with(Ie::SendingComplete),
+    );
+    let ring = net.event("E RING");
+    assert!(
+        ring.contains("channel=3")
+            && ring.contains("calling=4008100100")
+            && ring.contains("called=13900139000"),
+        "{ring}"
+    );
+    let proceeding = net.message();
+    assert_eq!(proceeding.mtype, MessageType::CallProceeding);
+    assert_eq!(
+        proceeding.cref,
+        CallRef::new(0x0123, true),
+        "flag set by the network"
+    );
+    net.cmd("ANSWER");
+    let connect = net.message();
+    assert_eq!(connect.mtype, MessageType::Connect);
+    net.send_message(&Message::new(cref, MessageType::ConnectAck));
+
+    // We clear with "user busy" (17): libpri reports that cause and releases.
+    net.send_message(
+        &Message::new(cref, MessageType::Disconnect).with(Ie::Cause(Cause {
+            location: 0,
+            value: 17,
+            diagnostics: vec![],
+        })),
+    );
+    let req = net.event("E HANGUP_REQ");
+    assert!(req.contains("cause=17"), "{req}");
+    let release = net.message();
+    assert_eq!(release.mtype, MessageType::Release);
+    net.send_message(&Message::new(cref, MessageType::ReleaseComplete));
+    net.event("E HANGUP");
+}
+
+#[test]
+fn a_restart_from_the_network_names_the_channel() {
+    let mut net = Network::start();
+    net.link_up();
+    net.cmd("RESTART 7");
+    let m = net.message();
+    assert_eq!(m.mtype, MessageType::Restart);
+    assert_eq!(m.cref.value, 0, "the global call reference");
+    assert_eq!(m.channel().and_then(|c| c.channel), Some(7));
+    assert!(m.ies.contains(&Ie::RestartIndicator(0)));
+    let ack = Message::new(CallRef::new(0, true), MessageType::RestartAck)
+        .with(channel(7))
+        .with(Ie::RestartIndicator(0));
+    net.send_message(&ack);
+    let ev = net.event("E RESTART_ACK");
+    assert!(ev.contains("channel=7"), "{ev}");
+}
