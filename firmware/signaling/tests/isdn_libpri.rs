@@ -3,13 +3,15 @@
 //! (`tests/peers/c/libpri_net.c`). The test plays the user side by hand with our codec: it
 //! brings the link up, takes a call from the network, places one to it, and clears both.
 //! Every frame libpri sends is parsed by us, and libpri must accept every one we encode.
-//! (The LAPD and call state machines come next; here the test keeps N(S)/N(R) itself.)
+//! The first tests keep N(S)/N(R) by hand; the last runs our LAPD machine ([`Lapd`])
+//! against libpri's, in real time, through a dead D channel and back.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use yingda_signaling::isdn::lapd::{Lapd, LapdConfig, LinkEvent, LinkState};
 use yingda_signaling::isdn::q921::{Control, Frame, Kind, Side, SAPI_CALL_CONTROL, TEI_PRI};
 use yingda_signaling::isdn::q931::{
     BearerCapability, CallRef, Cause, ChannelId, Ie, Message, MessageType, PartyNumber,
@@ -331,4 +333,98 @@ fn a_restart_from_the_network_names_the_channel() {
     net.send_message(&ack);
     let ev = net.event("E RESTART_ACK");
     assert!(ev.contains("channel=7"), "{ev}");
+}
+
+/// Our LAPD machine on one side, libpri on the other, in real time.
+struct Link {
+    net: Network,
+    lapd: Lapd,
+    t0: std::time::Instant,
+}
+
+impl Link {
+    fn now(&self) -> u64 {
+        self.t0.elapsed().as_millis() as u64
+    }
+
+    /// Move frames both ways and run our timers until `done` says so (or 10 s pass).
+    fn pump(&mut self, what: &str, mut done: impl FnMut(&[LinkEvent], &[String]) -> bool) {
+        let mut events = Vec::new();
+        let mut lines = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let now = self.now();
+            self.lapd.tick(now);
+            for f in self.lapd.take_frames() {
+                let hex: String = f.iter().map(|b| format!("{b:02x}")).collect();
+                self.net.cmd(&format!("F {hex}"));
+            }
+            events.extend(self.lapd.take_events());
+            if done(&events, &lines) {
+                return;
+            }
+            if let Ok(l) = self.net.lines.recv_timeout(Duration::from_millis(20)) {
+                if let Some(hex) = l.strip_prefix("F ") {
+                    let bytes: Vec<u8> = (0..hex.len() / 2)
+                        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                        .collect();
+                    let now = self.now();
+                    self.lapd.receive(now, &bytes).unwrap();
+                } else {
+                    lines.push(l);
+                }
+            }
+        }
+        panic!("{what}: timed out; link events {events:?}, libpri {lines:?}");
+    }
+}
+
+#[test]
+fn our_lapd_keeps_the_link_with_libpri_through_a_dead_d_channel() {
+    let mut link = Link {
+        net: Network::start(),
+        lapd: Lapd::new(LapdConfig {
+            t200_ms: 300,
+            ..LapdConfig::default()
+        }),
+        t0: std::time::Instant::now(),
+    };
+    // libpri establishes; our machine answers.
+    link.pump("link up", |ev, lines| {
+        ev.contains(&LinkEvent::Up) && lines.iter().any(|l| l == "E DCHAN_UP")
+    });
+    // Layer 3 traffic both ways through the machine.
+    link.net.cmd("RESTART 9");
+    let mut restart = None;
+    link.pump("RESTART", |ev, _| {
+        restart = ev.iter().find_map(|e| match e {
+            LinkEvent::Data(d) => Message::parse(d).ok(),
+            _ => None,
+        });
+        restart.is_some()
+    });
+    let restart = restart.unwrap();
+    assert_eq!(restart.mtype, MessageType::Restart);
+    let ack = Message::new(CallRef::new(0, true), MessageType::RestartAck)
+        .with(channel(9))
+        .with(Ie::RestartIndicator(0));
+    let now = link.now();
+    link.lapd.send(now, ack.encode());
+    link.pump("RESTART ACK", |_, lines| {
+        lines.iter().any(|l| l == "E RESTART_ACK channel=9")
+    });
+
+    // The D channel dies: our frame goes unanswered, enquiries go unanswered, the link is
+    // reported down and establishment starts over.
+    link.net.cmd("MUTE");
+    let now = link.now();
+    link.lapd.send(now, ack.encode());
+    link.pump("link down", |ev, _| {
+        ev.contains(&LinkEvent::Down("peer silent (N200 exceeded)"))
+    });
+    assert_eq!(link.lapd.state(), LinkState::Establishing);
+    // It comes back: our SABME is answered and the link is up again.
+    link.net.cmd("UNMUTE");
+    link.pump("link up again", |ev, _| ev.contains(&LinkEvent::Up));
+    assert_eq!(link.lapd.state(), LinkState::Up);
 }

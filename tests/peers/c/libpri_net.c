@@ -7,6 +7,7 @@
  *   ANSWER                   network answers the last incoming call (CONNECT)
  *   HANGUP <cause>           network clears the current call
  *   RESTART <chan>           network restarts a B channel
+ *   MUTE / UNMUTE            drop every frame in both directions (a dead D channel) / stop
  *   QUIT
  * Lines out (stdout, flushed):
  *   F <hex>                  a frame libpri sent (its 2 trailing FCS bytes removed)
@@ -27,6 +28,7 @@
 static unsigned char inbuf[1024];
 static int inlen = 0;
 static q931_call *current = NULL;
+static int muted = 0;
 
 static int io_read(struct pri *pri, void *buf, int buflen) {
     (void)pri;
@@ -41,6 +43,7 @@ static int io_read(struct pri *pri, void *buf, int buflen) {
 
 static int io_write(struct pri *pri, void *buf, int buflen) {
     (void)pri;
+    if (muted) return buflen;
     printf("F ");
     for (int i = 0; i < buflen - 2; i++) printf("%02x", ((unsigned char *)buf)[i]);
     printf("\n");
@@ -132,7 +135,12 @@ int main(void) {
         have += (size_t)got;
         continue;
     handle:
-        if (!strncmp(line, "F ", 2)) {
+        if (!strncmp(line, "MUTE", 4)) {
+            muted = 1;
+        } else if (!strncmp(line, "UNMUTE", 6)) {
+            muted = 0;
+        } else if (!strncmp(line, "F ", 2)) {
+            if (muted) continue;
             inlen = unhex(line + 2, inbuf, sizeof inbuf - 2);
             report(pri, pri_check_event(pri));
         } else if (!strncmp(line, "CALL ", 5)) {
