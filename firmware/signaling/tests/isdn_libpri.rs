@@ -428,3 +428,198 @@ fn our_lapd_keeps_the_link_with_libpri_through_a_dead_d_channel() {
     link.pump("link up again", |ev, _| ev.contains(&LinkEvent::Up));
     assert_eq!(link.lapd.state(), LinkState::Up);
 }
+
+use yingda_signaling::isdn::call::{cause, CallEvent, CallKey, CallTimers, Pri};
+
+/// The box's whole D-channel stack (our LAPD + our Q.931 call control) against libpri.
+struct Cpe {
+    link: Link,
+    pri: Pri,
+    calls: Vec<CallEvent>,
+    lines: Vec<String>,
+}
+
+impl Cpe {
+    fn start(timers: CallTimers) -> Cpe {
+        let mut cpe = Cpe {
+            link: Link {
+                net: Network::start(),
+                lapd: Lapd::new(LapdConfig {
+                    t200_ms: 300,
+                    ..LapdConfig::default()
+                }),
+                t0: std::time::Instant::now(),
+            },
+            pri: Pri::new(timers),
+            calls: Vec::new(),
+            lines: Vec::new(),
+        };
+        cpe.until("link up", |_, l, _| l.iter().any(|l| l == "E DCHAN_UP"));
+        cpe
+    }
+
+    /// Run both stacks until `done` holds over the call events and libpri's event lines
+    /// seen since the last call.
+    fn until(&mut self, what: &str, mut done: impl FnMut(&[CallEvent], &[String], usize) -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.link.now();
+            self.pri.tick(now);
+            for m in self.pri.take_messages() {
+                self.link.lapd.send(now, m);
+            }
+            self.link.lapd.tick(now);
+            for f in self.link.lapd.take_frames() {
+                let hex: String = f.iter().map(|b| format!("{b:02x}")).collect();
+                self.link.net.cmd(&format!("F {hex}"));
+            }
+            for e in self.link.lapd.take_events() {
+                match e {
+                    LinkEvent::Data(d) => self.pri.receive(now, &d).unwrap(),
+                    LinkEvent::Down(_) => self.pri.link_down(),
+                    LinkEvent::Up => {}
+                }
+            }
+            self.calls.extend(self.pri.take_events());
+            // Answers to what just arrived go out on the next turn of the loop.
+            if done(&self.calls, &self.lines, self.pri.active_calls()) {
+                self.calls.clear();
+                self.lines.clear();
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: timed out; calls {:?}, libpri {:?}",
+                self.calls,
+                self.lines
+            );
+            if let Ok(l) = self.link.net.lines.recv_timeout(Duration::from_millis(10)) {
+                if let Some(hex) = l.strip_prefix("F ") {
+                    let bytes: Vec<u8> = (0..hex.len() / 2)
+                        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                        .collect();
+                    let now = self.link.now();
+                    self.link.lapd.receive(now, &bytes).unwrap();
+                } else {
+                    self.lines.push(l);
+                }
+            }
+        }
+    }
+
+    /// An incoming call from libpri on `channel`, answered; returns its key.
+    fn answered_incoming(&mut self, channel: u8) -> CallKey {
+        self.link
+            .net
+            .cmd(&format!("CALL {channel} 13800138000 4008100100"));
+        let mut key = None;
+        self.until("SETUP", |c, _, _| {
+            key = c.iter().find_map(|e| match e {
+                CallEvent::Incoming {
+                    key,
+                    channel: ch,
+                    calling,
+                    called,
+                } => {
+                    assert_eq!(*ch, channel);
+                    assert_eq!(
+                        calling.as_ref().map(|n| n.digits.as_str()),
+                        Some("13800138000")
+                    );
+                    assert_eq!(called, "4008100100");
+                    Some(*key)
+                }
+                _ => None,
+            });
+            key.is_some()
+        });
+        let key = key.unwrap();
+        let now = self.link.now();
+        self.pri.proceed(key).unwrap();
+        self.pri.alert(key).unwrap();
+        self.pri.answer(now, key).unwrap();
+        self.until("answered", |c, l, _| {
+            c.contains(&CallEvent::Connected(key))
+                && ["E PROCEEDING", "E RINGING", "E ANSWER"]
+                    .iter()
+                    .all(|w| l.iter().any(|x| x.starts_with(w)))
+        });
+        key
+    }
+}
+
+#[test]
+fn calls_both_ways_through_our_call_control_against_libpri() {
+    let mut cpe = Cpe::start(CallTimers::default());
+    // The network calls; we answer; the network clears with each of several causes.
+    for c in [
+        cause::NORMAL_CLEARING,
+        cause::USER_BUSY,
+        19, // no answer
+        cause::NO_CIRCUIT,
+    ] {
+        let key = cpe.answered_incoming(5);
+        cpe.link.net.cmd(&format!("HANGUP {c}"));
+        cpe.until("network clear", |calls, l, _| {
+            calls.iter().any(|e| {
+                matches!(e, CallEvent::Cleared { key: k, cause, channel: Some(5), .. } if *k == key && *cause == c)
+            }) && l.iter().any(|x| x.starts_with("E HANGUP"))
+        });
+        cpe.until("released", |_, _, active| active == 0);
+        assert_eq!(cpe.pri.active_calls(), 0, "cause {c}");
+    }
+    // We call the network; it answers; we clear with "normal clearing".
+    let now = cpe.link.now();
+    let key = cpe
+        .pri
+        .place_call(now, 3, Some(number(2, "4008100100")), "13900139000")
+        .unwrap();
+    cpe.until("proceeding", |c, l, _| {
+        c.contains(&CallEvent::Proceeding(key))
+            && l.iter()
+                .any(|x| x.contains("RING channel=3") && x.contains("called=13900139000"))
+    });
+    cpe.link.net.cmd("ANSWER");
+    cpe.until("answered", |c, _, _| c.contains(&CallEvent::Connected(key)));
+    let now = cpe.link.now();
+    cpe.pri.hangup(now, key, cause::NORMAL_CLEARING).unwrap();
+    cpe.until("we clear", |c, l, _| {
+        c.iter()
+            .any(|e| matches!(e, CallEvent::Cleared { key: k, cause: 16, .. } if *k == key))
+            && l.iter().any(|x| x == "E HANGUP_REQ cause=16")
+    });
+    cpe.until("released", |_, _, active| active == 0);
+    assert_eq!(cpe.pri.active_calls(), 0);
+}
+
+#[test]
+fn a_restart_clears_the_call_on_its_channel() {
+    let mut cpe = Cpe::start(CallTimers::default());
+    let key = cpe.answered_incoming(7);
+    cpe.link.net.cmd("RESTART 7");
+    cpe.until("restart", |c, l, _| {
+        c.contains(&CallEvent::Restarted(Some(7)))
+            && c.iter()
+                .any(|e| matches!(e, CallEvent::Cleared { key: k, .. } if *k == key))
+            && l.iter().any(|x| x == "E RESTART_ACK channel=7")
+    });
+    assert_eq!(cpe.pri.active_calls(), 0);
+}
+
+#[test]
+fn a_setup_the_network_never_answers_is_given_up_after_t303_twice() {
+    let mut cpe = Cpe::start(CallTimers {
+        t303_ms: 400,
+        ..CallTimers::default()
+    });
+    cpe.link.net.cmd("MUTE");
+    let now = cpe.link.now();
+    let key = cpe.pri.place_call(now, 2, None, "110").unwrap();
+    let t0 = cpe.link.now();
+    cpe.until("T303", |c, _, _| {
+        c.iter()
+            .any(|e| matches!(e, CallEvent::Cleared { key: k, cause: 18, .. } if *k == key))
+    });
+    assert!(cpe.link.now() - t0 >= 800, "two T303 periods");
+    assert_eq!(cpe.pri.active_calls(), 0);
+}

@@ -5,6 +5,7 @@
 //! panic; every malformed frame or message is an error naming the fault
 //! (`tests/isdn_parse_fuzz.rs` feeds them random and mutated input).
 
+pub mod call;
 pub mod lapd;
 pub mod q921;
 pub mod q931;
