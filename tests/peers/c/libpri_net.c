@@ -8,6 +8,7 @@
  *   HANGUP <cause>           network clears the current call
  *   RESTART <chan>           network restarts a B channel
  *   MUTE / UNMUTE            drop every frame in both directions (a dead D channel) / stop
+ *   AUTOANSWER               answer every incoming call at once (CONNECT after CALL PROCEEDING)
  *   QUIT
  * Lines out (stdout, flushed):
  *   F <hex>                  a frame libpri sent (its 2 trailing FCS bytes removed)
@@ -29,6 +30,7 @@ static unsigned char inbuf[1024];
 static int inlen = 0;
 static q931_call *current = NULL;
 static int muted = 0;
+static int autoanswer = 0;
 
 static int io_read(struct pri *pri, void *buf, int buflen) {
     (void)pri;
@@ -63,6 +65,7 @@ static void report(struct pri *pri, pri_event *e) {
         printf("E RING channel=%d calling=%s called=%s\n", e->ring.channel, e->ring.callingnum,
                e->ring.callednum);
         pri_proceeding(pri, current, e->ring.channel, 0);
+        if (autoanswer) pri_answer(pri, current, e->ring.channel, 1);
         break;
     case PRI_EVENT_PROCEEDING: printf("E PROCEEDING channel=%d\n", e->proceeding.channel); break;
     case PRI_EVENT_RINGING: printf("E RINGING channel=%d\n", e->ringing.channel); break;
@@ -135,7 +138,9 @@ int main(void) {
         have += (size_t)got;
         continue;
     handle:
-        if (!strncmp(line, "MUTE", 4)) {
+        if (!strncmp(line, "AUTOANSWER", 10)) {
+            autoanswer = 1;
+        } else if (!strncmp(line, "MUTE", 4)) {
             muted = 1;
         } else if (!strncmp(line, "UNMUTE", 6)) {
             muted = 0;
