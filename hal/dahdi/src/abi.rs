@@ -99,6 +99,104 @@ pub const DAHDI_SIG_FXSLS: c_int = (1 << 0) | (1 << 13);
 /// `DAHDI_SIG_FXSKS`: FXS signalling (an FXO port), kewl start.
 pub const DAHDI_SIG_FXSKS: c_int = (1 << 2) | (1 << 13);
 
+// --- E1 spans: span and channel configuration, CAS bits, HDLC D channel ---
+
+/// `DAHDI_SPANCONFIG`: framing, line coding and timing of a span.
+pub const DAHDI_SPANCONFIG: ioctl_num_type =
+    nix::request_code_write!(DAHDI_CODE, 18, size_of::<DahdiLineConfig>());
+/// `DAHDI_CHANCONFIG`: signalling type of a channel (CAS, clear, HDLC D channel).
+pub const DAHDI_CHANCONFIG: ioctl_num_type =
+    nix::request_code_write!(DAHDI_CODE, 19, size_of::<DahdiChanConfig>());
+/// `DAHDI_CHANNO`: the channel number an fd is bound to.
+pub const DAHDI_CHANNO: ioctl_num_type =
+    nix::request_code_read!(DAHDI_CODE, 34, size_of::<c_int>());
+/// `DAHDI_GETRXBITS`: the received CAS ABCD bits.
+pub const DAHDI_GETRXBITS: ioctl_num_type =
+    nix::request_code_read!(DAHDI_CODE, 43, size_of::<c_int>());
+/// `DAHDI_SETTXBITS`: the CAS ABCD bits to send.
+pub const DAHDI_SETTXBITS: ioctl_num_type =
+    nix::request_code_write!(DAHDI_CODE, 43, size_of::<c_int>());
+/// `DAHDI_STARTUP`: bring a configured span up.
+pub const DAHDI_STARTUP: ioctl_num_type =
+    nix::request_code_write!(DAHDI_CODE, 99, size_of::<c_int>());
+/// `DAHDI_SHUTDOWN`: take a span down.
+pub const DAHDI_SHUTDOWN: ioctl_num_type =
+    nix::request_code_write!(DAHDI_CODE, 100, size_of::<c_int>());
+
+/// `DAHDI_CONFIG_AMI`: AMI line coding.
+pub const DAHDI_CONFIG_AMI: c_int = 1 << 6;
+/// `DAHDI_CONFIG_B8ZS` (T1).
+pub const DAHDI_CONFIG_B8ZS: c_int = 1 << 7;
+/// `DAHDI_CONFIG_CCS`: common channel signalling (ISDN PRI) rather than CAS.
+pub const DAHDI_CONFIG_CCS: c_int = 1 << 8;
+/// `DAHDI_CONFIG_HDB3`: HDB3 line coding (E1).
+pub const DAHDI_CONFIG_HDB3: c_int = 1 << 9;
+/// `DAHDI_CONFIG_CRC4`: CRC-4 multiframe.
+pub const DAHDI_CONFIG_CRC4: c_int = 1 << 10;
+
+/// `DAHDI_SIG_CLEAR`: clear (bearer) channel.
+pub const DAHDI_SIG_CLEAR: c_int = 1 << 7;
+/// `DAHDI_SIG_HDLCRAW`: HDLC without FCS handling.
+pub const DAHDI_SIG_HDLCRAW: c_int = (1 << 8) | DAHDI_SIG_CLEAR;
+/// `DAHDI_SIG_HDLCFCS`: HDLC with FCS computed by DAHDI (the PRI D channel).
+pub const DAHDI_SIG_HDLCFCS: c_int = (1 << 9) | DAHDI_SIG_HDLCRAW;
+/// `DAHDI_SIG_CAS`: raw CAS bits (MFC/R2).
+pub const DAHDI_SIG_CAS: c_int = 1 << 15;
+
+/// `DAHDI_ABIT`…`DAHDI_DBIT`: CAS bit positions in the ABCD nibble.
+pub const DAHDI_ABIT: c_int = 1 << 3;
+/// B bit.
+pub const DAHDI_BBIT: c_int = 1 << 2;
+/// C bit.
+pub const DAHDI_CBIT: c_int = 1 << 1;
+/// D bit.
+pub const DAHDI_DBIT: c_int = 1 << 0;
+
+/// `DAHDI_EVENT_ABORT`: an HDLC frame was aborted.
+pub const DAHDI_EVENT_ABORT: c_int = 6;
+/// `DAHDI_EVENT_BADFCS`: an HDLC frame with a bad FCS was dropped.
+pub const DAHDI_EVENT_BADFCS: c_int = 8;
+/// `DAHDI_EVENT_BITSCHANGED`: the received CAS bits changed.
+pub const DAHDI_EVENT_BITSCHANGED: c_int = 13;
+
+/// `lineconfig` of an E1 span as a DAHDI admin writes it in `system.conf`
+/// (`span=1,1,0,ccs,hdb3,crc4`): HDB3 always, CCS for a PRI (CAS for MFC/R2), CRC-4 if asked.
+pub fn e1_lineconfig(ccs: bool, crc4: bool) -> c_int {
+    DAHDI_CONFIG_HDB3
+        | if ccs { DAHDI_CONFIG_CCS } else { 0 }
+        | if crc4 { DAHDI_CONFIG_CRC4 } else { 0 }
+}
+
+/// `struct dahdi_lineconfig` (`DAHDI_SPANCONFIG`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct DahdiLineConfig {
+    /// Span number (0: use `name`).
+    pub span: c_int,
+    /// Span name.
+    pub name: [c_char; 20],
+    /// Line build-out (0 for E1).
+    pub lbo: c_int,
+    /// `DAHDI_CONFIG_*` framing and coding bits.
+    pub lineconfig: c_int,
+    /// Timing source priority: 0 free-running (we are not a clock source), 1 first choice…
+    pub sync: c_int,
+}
+
+/// `struct dahdi_chanconfig` (`DAHDI_CHANCONFIG`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+#[allow(missing_docs)] // field names and meanings are the kernel's; see user.h
+pub struct DahdiChanConfig {
+    pub chan: c_int,
+    pub name: [c_char; 40],
+    pub sigtype: c_int,
+    pub deflaw: c_int,
+    pub master: c_int,
+    pub idlebits: c_int,
+    pub netdev_name: [c_char; 16],
+}
+
 /// `struct dahdi_params` (`DAHDI_GET_PARAMS`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -227,6 +325,32 @@ pub fn constants() -> Vec<(&'static str, i64)> {
         ),
         ("DAHDI_SIG_FXSLS", i64::from(DAHDI_SIG_FXSLS)),
         ("DAHDI_SIG_FXSKS", i64::from(DAHDI_SIG_FXSKS)),
+        ("DAHDI_SPANCONFIG", request(DAHDI_SPANCONFIG)),
+        ("DAHDI_CHANCONFIG", request(DAHDI_CHANCONFIG)),
+        ("DAHDI_CHANNO", request(DAHDI_CHANNO)),
+        ("DAHDI_GETRXBITS", request(DAHDI_GETRXBITS)),
+        ("DAHDI_SETTXBITS", request(DAHDI_SETTXBITS)),
+        ("DAHDI_STARTUP", request(DAHDI_STARTUP)),
+        ("DAHDI_SHUTDOWN", request(DAHDI_SHUTDOWN)),
+        ("DAHDI_CONFIG_AMI", i64::from(DAHDI_CONFIG_AMI)),
+        ("DAHDI_CONFIG_B8ZS", i64::from(DAHDI_CONFIG_B8ZS)),
+        ("DAHDI_CONFIG_CCS", i64::from(DAHDI_CONFIG_CCS)),
+        ("DAHDI_CONFIG_HDB3", i64::from(DAHDI_CONFIG_HDB3)),
+        ("DAHDI_CONFIG_CRC4", i64::from(DAHDI_CONFIG_CRC4)),
+        ("DAHDI_SIG_CLEAR", i64::from(DAHDI_SIG_CLEAR)),
+        ("DAHDI_SIG_HDLCRAW", i64::from(DAHDI_SIG_HDLCRAW)),
+        ("DAHDI_SIG_HDLCFCS", i64::from(DAHDI_SIG_HDLCFCS)),
+        ("DAHDI_SIG_CAS", i64::from(DAHDI_SIG_CAS)),
+        ("DAHDI_ABIT", i64::from(DAHDI_ABIT)),
+        ("DAHDI_BBIT", i64::from(DAHDI_BBIT)),
+        ("DAHDI_CBIT", i64::from(DAHDI_CBIT)),
+        ("DAHDI_DBIT", i64::from(DAHDI_DBIT)),
+        ("DAHDI_EVENT_ABORT", i64::from(DAHDI_EVENT_ABORT)),
+        ("DAHDI_EVENT_BADFCS", i64::from(DAHDI_EVENT_BADFCS)),
+        (
+            "DAHDI_EVENT_BITSCHANGED",
+            i64::from(DAHDI_EVENT_BITSCHANGED),
+        ),
     ]
 }
 
@@ -234,4 +358,17 @@ pub fn constants() -> Vec<(&'static str, i64)> {
 /// C library gives the request argument.
 fn request(r: ioctl_num_type) -> i64 {
     i64::from(r as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e1_line_configs() {
+        // PRI: ccs,hdb3,crc4 = 0x100 | 0x200 | 0x400.
+        assert_eq!(e1_lineconfig(true, true), 0x700);
+        // MFC/R2 China: cas,hdb3 (CRC-4 usually off on R2 trunks).
+        assert_eq!(e1_lineconfig(false, false), 0x200);
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::mem::{offset_of, size_of};
 use std::sync::OnceLock;
 
-use yingda_hal_dahdi::abi::{self, DahdiGains, DahdiParams};
+use yingda_hal_dahdi::abi::{self, DahdiChanConfig, DahdiGains, DahdiLineConfig, DahdiParams};
 
 /// Built and run once per test binary: `yingda_testpeers::build` names its temporary file by
 /// process id, so two threads of one test process must not build the same peer at once.
@@ -140,6 +140,56 @@ fn layout() -> Vec<(&'static str, usize)> {
         (
             "offsetof(dahdi_gains.txgain)",
             offset_of!(DahdiGains, txgain),
+        ),
+        ("sizeof(dahdi_lineconfig)", size_of::<DahdiLineConfig>()),
+        (
+            "offsetof(dahdi_lineconfig.span)",
+            offset_of!(DahdiLineConfig, span),
+        ),
+        (
+            "offsetof(dahdi_lineconfig.name)",
+            offset_of!(DahdiLineConfig, name),
+        ),
+        (
+            "offsetof(dahdi_lineconfig.lbo)",
+            offset_of!(DahdiLineConfig, lbo),
+        ),
+        (
+            "offsetof(dahdi_lineconfig.lineconfig)",
+            offset_of!(DahdiLineConfig, lineconfig),
+        ),
+        (
+            "offsetof(dahdi_lineconfig.sync)",
+            offset_of!(DahdiLineConfig, sync),
+        ),
+        ("sizeof(dahdi_chanconfig)", size_of::<DahdiChanConfig>()),
+        (
+            "offsetof(dahdi_chanconfig.chan)",
+            offset_of!(DahdiChanConfig, chan),
+        ),
+        (
+            "offsetof(dahdi_chanconfig.name)",
+            offset_of!(DahdiChanConfig, name),
+        ),
+        (
+            "offsetof(dahdi_chanconfig.sigtype)",
+            offset_of!(DahdiChanConfig, sigtype),
+        ),
+        (
+            "offsetof(dahdi_chanconfig.deflaw)",
+            offset_of!(DahdiChanConfig, deflaw),
+        ),
+        (
+            "offsetof(dahdi_chanconfig.master)",
+            offset_of!(DahdiChanConfig, master),
+        ),
+        (
+            "offsetof(dahdi_chanconfig.idlebits)",
+            offset_of!(DahdiChanConfig, idlebits),
+        ),
+        (
+            "offsetof(dahdi_chanconfig.netdev_name)",
+            offset_of!(DahdiChanConfig, netdev_name),
         ),
     ]
 }
