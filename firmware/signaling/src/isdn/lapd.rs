@@ -25,6 +25,9 @@ pub struct LapdConfig {
     pub n200: u8,
     /// Idle supervision timer T203, ms.
     pub t203_ms: u64,
+    /// While the link is down (not released by us), establishment is tried again after this
+    /// long: a PRI's D channel must come back by itself. `None`: only on request.
+    pub retry_ms: Option<u64>,
 }
 
 impl Default for LapdConfig {
@@ -35,6 +38,7 @@ impl Default for LapdConfig {
             t200_ms: 1000,
             n200: 3,
             t203_ms: 10_000,
+            retry_ms: Some(5_000),
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct Lapd {
     rc: u8,
     t200: Option<u64>,
     t203: Option<u64>,
+    /// When to try establishing again while down.
+    retry: Option<u64>,
     peer_busy: bool,
     reject_exception: bool,
     /// Not yet sent.
@@ -106,6 +112,7 @@ impl Lapd {
             rc: 0,
             t200: None,
             t203: None,
+            retry: None,
             peer_busy: false,
             reject_exception: false,
             queue: VecDeque::new(),
@@ -132,10 +139,10 @@ impl Lapd {
 
     /// When [`Lapd::tick`] must next be called.
     pub fn next_deadline(&self) -> Option<u64> {
-        match (self.t200, self.t203) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.t200, self.t203, self.retry]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn emit(&mut self, kind: Kind, control: Control, info: Vec<u8>) {
@@ -164,6 +171,7 @@ impl Lapd {
         if matches!(self.state, LinkState::Up | LinkState::TimerRecovery) {
             return;
         }
+        self.retry = None;
         self.state = LinkState::Establishing;
         self.rc = 0;
         self.emit(Kind::Command, Control::Sabme { p: true }, Vec::new());
@@ -176,6 +184,7 @@ impl Lapd {
             return;
         }
         self.state = LinkState::Releasing;
+        self.retry = None;
         self.rc = 0;
         self.queue.clear();
         self.unacked.clear();
@@ -246,6 +255,12 @@ impl Lapd {
         }
     }
 
+    /// The link went down without our asking: try again later.
+    fn lost(&mut self, now: u64, why: &'static str) {
+        self.down(why);
+        self.retry = self.cfg.retry_ms.map(|ms| now + ms);
+    }
+
     /// Re-establish after an error: report the link down and send SABME.
     fn reestablish(&mut self, now: u64, why: &'static str) {
         self.down(why);
@@ -299,7 +314,7 @@ impl Lapd {
                     self.emit(Kind::Response, Control::Ua { f: p }, Vec::new());
                     self.queue.clear();
                     self.unacked.clear();
-                    self.down("peer released the link (DISC)");
+                    self.lost(now, "peer released the link (DISC)");
                 }
             }
             Control::Ua { .. } => match self.state {
@@ -312,7 +327,7 @@ impl Lapd {
                 _ => {}
             },
             Control::Dm { f } => match self.state {
-                LinkState::Establishing if f => self.down("peer refused the link (DM)"),
+                LinkState::Establishing if f => self.lost(now, "peer refused the link (DM)"),
                 LinkState::Releasing if f => {
                     self.state = LinkState::Down;
                     self.t200 = None;
@@ -401,6 +416,9 @@ impl Lapd {
 
     /// Run the timers due at `now`.
     pub fn tick(&mut self, now: u64) {
+        if self.retry.is_some_and(|t| now >= t) && self.state == LinkState::Down {
+            self.establish(now);
+        }
         if self.t200.is_some_and(|t| now >= t) {
             self.t200 = None;
             self.t200_expired(now);
@@ -430,7 +448,7 @@ impl Lapd {
                     self.emit(Kind::Command, Control::Sabme { p: true }, Vec::new());
                     self.start_t200(now);
                 } else {
-                    self.down("no answer to SABME (N200 exceeded)");
+                    self.lost(now, "no answer to SABME (N200 exceeded)");
                 }
             }
             LinkState::Releasing => {
@@ -509,6 +527,19 @@ mod tests {
             l.take_events(),
             [LinkEvent::Down("no answer to SABME (N200 exceeded)")]
         );
+        // A PRI's D channel comes back by itself: SABME again after retry_ms.
+        assert_eq!(l.next_deadline(), Some(9000));
+        l.tick(9000);
+        assert_eq!(sent(&mut l), [Control::Sabme { p: true }]);
+        assert_eq!(l.state(), LinkState::Establishing);
+        // Released on request: no retry.
+        l.receive(9010, &net(Kind::Response, Control::Ua { f: true }, &[]))
+            .unwrap();
+        l.release(9020);
+        l.receive(9030, &net(Kind::Response, Control::Ua { f: true }, &[]))
+            .unwrap();
+        assert_eq!(l.state(), LinkState::Down);
+        assert_eq!(l.next_deadline(), None);
     }
 
     #[test]
