@@ -9,7 +9,8 @@
 //! | module | line type |
 //! |--------|-----------|
 //! | [`fxo`] | analogue FXO port, loop start / kewl start (China conventions by default) |
-//! | [`isdn`] | E1 PRI D channel: Q.921 frames, Q.931 messages (control plane; allocates) |
+//! | [`isdn`] | E1 PRI D channel: Q.921 frames and LAPD, Q.931 messages and call control (control plane; allocates) |
+//! | [`r2`] | E1 CAS timeslot, MFC/R2 China: line signalling (ABCD bits) |
 //!
 //! This crate must never panic on any input or in any state, and never block.
 #![forbid(unsafe_code)]
@@ -17,3 +18,4 @@
 
 pub mod fxo;
 pub mod isdn;
+pub mod r2;
