@@ -363,6 +363,13 @@ fn default_echocancel() -> EchoCancel {
     EchoCancel::Enabled(true)
 }
 
+/// Span and flow names: letters, digits, `-` and `_`, not empty.
+fn is_plain_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Parse a channel list such as `"1-4,6"`.
 pub fn parse_channel_list(s: &str) -> Result<Vec<u32>, String> {
     let mut out = Vec::new();
@@ -488,12 +495,7 @@ impl Config {
         }
         for (i, s) in self.spans.iter().enumerate() {
             let at = |k: &str| vec![Key("span".into()), Idx(i), Key(k.into())];
-            if s.name.is_empty()
-                || !s
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !is_plain_name(&s.name) {
                 return Err((
                     at("name"),
                     "span names are letters, digits, '-' and '_'".into(),
@@ -592,12 +594,7 @@ impl Config {
                     ));
                 }
             }
-            if g.flow.is_empty()
-                || !g
-                    .flow
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !is_plain_name(&g.flow) {
                 return Err((
                     at("flow"),
                     format!(

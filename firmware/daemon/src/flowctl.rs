@@ -214,19 +214,9 @@ impl FlowSet {
         Ok(())
     }
 
-    /// The flow named `name`.
-    pub fn get(&self, name: &str) -> Option<&Arc<Flow>> {
-        self.flows.get(name).map(|l| &l.flow)
-    }
-
     /// The flows in the set.
     pub fn flows(&self) -> impl Iterator<Item = &Arc<Flow>> {
         self.flows.values().map(|l| &l.flow)
-    }
-
-    /// Names of the flows in the set.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.flows.keys().map(String::as_str)
     }
 
     /// Every static TTS text (no `{{variables}}`) of every flow, with its language: what

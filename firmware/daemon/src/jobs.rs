@@ -255,12 +255,6 @@ impl Workers {
         q.synthesize.retain(keep);
     }
 
-    /// Jobs waiting for a worker.
-    pub fn queued(&self) -> usize {
-        let q = lock(&self.shared);
-        q.recognize.len() + q.synthesize.len()
-    }
-
     /// Stop the threads after the jobs they are on.
     pub fn shutdown(self) {
         {

@@ -265,6 +265,22 @@ fn en_ordinal(n: u32) -> String {
     format!("{}th", en_number(u64::from(n)))
 }
 
+/// Month and day: 三月五日 / March fifth.
+fn month_day(d: &Date, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "{}月{}日",
+            zh_number(u64::from(d.month)),
+            zh_number(u64::from(d.day))
+        ),
+        Lang::En => format!(
+            "{} {}",
+            EN_MONTHS[(d.month - 1) as usize],
+            en_ordinal(d.day)
+        ),
+    }
+}
+
 fn date(d: Date, lang: Lang) -> String {
     match lang {
         Lang::Zh => {
@@ -274,16 +290,11 @@ fn date(d: Date, lang: Lang) -> String {
                 .chars()
                 .filter_map(|c| c.to_digit(10).map(|x| ZH_DIGITS[x as usize]))
                 .collect();
-            format!(
-                "{year}年{}月{}日",
-                zh_number(u64::from(d.month)),
-                zh_number(u64::from(d.day))
-            )
+            format!("{year}年{}", month_day(&d, lang))
         }
         Lang::En => format!(
-            "{} {}, {}",
-            EN_MONTHS[(d.month - 1) as usize],
-            en_ordinal(d.day),
+            "{}, {}",
+            month_day(&d, lang),
             en_number(d.year.unsigned_abs().into())
         ),
     }
@@ -294,16 +305,8 @@ fn date_time(v: &str, lang: Lang) -> Option<String> {
     let d = Date::parse(d.trim())?;
     let t = time(t.trim(), lang)?;
     Some(match lang {
-        Lang::Zh => format!(
-            "{}月{}日{t}",
-            zh_number(u64::from(d.month)),
-            zh_number(u64::from(d.day))
-        ),
-        Lang::En => format!(
-            "{} {} at {t}",
-            EN_MONTHS[(d.month - 1) as usize],
-            en_ordinal(d.day)
-        ),
+        Lang::Zh => format!("{}{t}", month_day(&d, lang)),
+        Lang::En => format!("{} at {t}", month_day(&d, lang)),
     })
 }
 
